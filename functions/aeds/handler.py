@@ -1,0 +1,153 @@
+"""AEDs: create and update (managers), nearby usable ones (anyone), and the map's GeoJSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, entry_point
+from shared.api.params import CrsQ, LatQ, LimitQ, LngQ, RadiusQ, TokenQ, aware
+from shared.api.schemas import (
+    AedOut,
+    AedPatchBody,
+    Feature,
+    FeatureCollection,
+    NearbyAed,
+    NearbyAeds,
+    NewAedBody,
+)
+from shared.config import settings
+from shared.dal.geo_index import DynamoGeoIndex
+from shared.dal.repositories import DynamoAeds
+from shared.errors import ValidationFailed
+from shared.geo.datum import to_wgs84
+from shared.logic import aeds as logic
+from shared.logic.ports import Aed
+
+app = create_app()
+config = settings()
+repo = DynamoAeds()
+geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
+
+
+def _out(aed: Aed) -> AedOut:
+    return AedOut(
+        aed_id=aed.aed_id,
+        lat=aed.lat,
+        lng=aed.lng,
+        name=aed.name,
+        address=aed.address,
+        placement=aed.placement,
+        opening_hours=aed.opening_hours,
+        status=aed.status,
+        created_at=aed.created_at,
+        updated_at=aed.updated_at,
+    )
+
+
+@app.post("/v1/aeds", responses=CREATED_RESPONSES)
+def create_aed(body: NewAedBody) -> Response[AedOut]:
+    lat, lng = to_wgs84(body.lat, body.lng, body.crs)
+    fields = logic.AedFields(
+        lat=lat,
+        lng=lng,
+        name=body.name,
+        address=body.address,
+        placement=body.placement,
+        opening_hours=body.opening_hours,
+        status=body.status,
+    )
+    aed = logic.create_aed(repo, geo, fields, datetime.now(UTC))
+    return Response(201, content_types.APPLICATION_JSON, _out(aed))
+
+
+@app.patch("/v1/aeds/<aed_id>", responses=ERROR_RESPONSES)
+def patch_aed(aed_id: str, body: AedPatchBody) -> AedOut:
+    given = set(body.model_fields_set) - {"crs"}
+    lat, lng = body.lat, body.lng
+    if (lat is None) != (lng is None):
+        raise ValidationFailed("lat and lng: move an AED by giving both")
+    if lat is not None and lng is not None:
+        lat, lng = to_wgs84(lat, lng, body.crs)
+    fields = logic.AedFields(
+        lat=lat,
+        lng=lng,
+        name=body.name,
+        address=body.address,
+        placement=body.placement,
+        opening_hours=body.opening_hours,
+        status=body.status,
+        given=frozenset(given),
+    )
+    return _out(logic.patch_aed(repo, geo, aed_id, fields, datetime.now(UTC)))
+
+
+@app.get("/v1/aeds/nearby", responses=ERROR_RESPONSES)
+def nearby(
+    lat: LatQ,
+    lng: LngQ,
+    radius_m: RadiusQ = 1000,
+    limit: LimitQ = 20,
+    at: Annotated[datetime | None, Query(description="ISO 8601 with offset; default now")] = None,
+    next_token: TokenQ = None,
+    crs: CrsQ = None,
+) -> NearbyAeds:
+    lat, lng = to_wgs84(lat, lng, crs)
+    page = logic.nearby_aeds(
+        geo,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
+        next_token=next_token,
+        at=aware(at, datetime.now(UTC)),
+        time_zone=config.time_zone,
+    )
+    items = [
+        NearbyAed(
+            aed_id=h.entity_id,
+            lat=h.lat,
+            lng=h.lng,
+            distance_m=round(h.distance_m, 1),
+            name=h.attributes.get("name", ""),
+            placement=h.attributes.get("placement"),
+        )
+        for h in page.items
+    ]
+    return NearbyAeds(items=items, next_token=page.next_token)
+
+
+BboxQ = Annotated[
+    str,
+    Query(
+        pattern=r"^\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*$",
+        description="minLng,minLat,maxLng,maxLat; at most 1 degree a side",
+    ),
+]
+
+
+@app.get("/v1/aeds", responses=ERROR_RESPONSES)
+def in_box(bbox: BboxQ) -> FeatureCollection:
+    try:
+        min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
+    except ValueError as error:
+        raise ValidationFailed("bbox: four numbers, minLng,minLat,maxLng,maxLat") from error
+    if not (
+        -180 <= min_lng <= 180 and -180 <= max_lng <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90
+    ):
+        raise ValidationFailed("bbox: coordinates out of range")
+    hits = logic.aeds_in_box(geo, min_lng, min_lat, max_lng, max_lat)
+    features = [
+        Feature(
+            geometry={"type": "Point", "coordinates": [h.lng, h.lat]},
+            properties={"aed_id": h.entity_id, **h.attributes},
+        )
+        for h in hits
+    ]
+    return FeatureCollection(features=features)
+
+
+lambda_handler = entry_point(app)

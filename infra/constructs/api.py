@@ -1,0 +1,164 @@
+"""The REST API, built from shared.routes.ROUTES: one method per route, proxied to route.function.
+
+Authorization comes from the Identity interface (Cognito user pools on every non-anonymous route);
+anonymous routes carry a per-route reason from infra/constants.PUBLIC_ROUTE_REASONS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra import constants as c
+from infra.constructs.identity import Identity
+from shared.routes import ROUTES, Route
+
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+# AWS managed rule groups that block without false positives on a JSON API: known-bad IPs and exploit
+# payloads (Log4Shell and the like). Not the common rule set, whose body-size rule blocks uploads.
+_MANAGED_RULE_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesKnownBadInputsRuleSet")
+
+
+def route_key(route: Route) -> str:
+    return f"{route.method} {route.path}"
+
+
+class RestApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Mapping[str, lambda_.IFunction],
+        identity: Identity,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays[c.LOG_RETENTION],
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=c.API_NAME,
+            description="Rescue Nearby REST API (routes: shared/routes.py)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # The account-level role API Gateway needs to write execution logs.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=c.API_STAGE,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # full request bodies (locations, phone numbers) stay out of logs
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                throttling_rate_limit=c.API_THROTTLE_RATE,
+                throttling_burst_limit=c.API_THROTTLE_BURST,
+            ),
+        )
+        cloud_watch_role = self.api.node.find_child("CloudWatchRole")
+        cdk.Validations.of(cloud_watch_role).acknowledge(
+            cdk.Acknowledgment(
+                id=(
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AmazonAPIGatewayPushToCloudWatchLogs]"
+                ),
+                reason=(
+                    "The account-level API Gateway logging role: AmazonAPIGatewayPushToCloudWatchLogs is the "
+                    "policy AWS documents for it, and API Gateway (not our code) assumes the role."
+                ),
+            )
+        )
+        # Parameters (required path parameters) are checked at the edge; bodies are validated by the
+        # function's pydantic models, which know the schema (a body validator without models is inert).
+        self.validator = self.api.add_request_validator(
+            "RequestValidator", validate_request_parameters=True, validate_request_body=True
+        )
+        integrations = {
+            name: apigw.LambdaIntegration(fn, proxy=True, allow_test_invoke=False)
+            for name, fn in functions.items()
+        }
+        self.methods: dict[str, apigw.Method] = {}
+        for route in ROUTES:
+            self.methods[route_key(route)] = self._method(route, integrations[route.function], identity)
+        self._firewall()
+
+    def _method(self, route: Route, integration: apigw.Integration, identity: Identity) -> apigw.Method:
+        auth = identity.method_auth(route)
+        resource = self.api.root.resource_for_path(route.path)
+        method = resource.add_method(
+            route.method,
+            integration,
+            authorization_type=auth.authorization_type,
+            authorizer=auth.authorizer,
+            request_validator=self.validator,
+            request_parameters={f"method.request.path.{p}": True for p in _PATH_PARAM.findall(route.path)},
+        )
+        if route.anonymous:
+            reason = c.PUBLIC_ROUTE_REASONS.get(route_key(route))
+            if not reason:
+                raise ValueError(
+                    f"anonymous route {route_key(route)!r} needs a reason in "
+                    "infra/constants.PUBLIC_ROUTE_REASONS"
+                )
+            cdk.Validations.of(method).acknowledge(
+                cdk.Acknowledgment(id="AwsSolutions-APIG4", reason=f"Public by design: {reason}"),
+                cdk.Acknowledgment(id="AwsSolutions-COG4", reason=f"Public by design: {reason}"),
+            )
+        return method
+
+    def _firewall(self) -> None:
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name=group,
+                priority=priority,
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                    cloud_watch_metrics_enabled=True, metric_name=group, sampled_requests_enabled=True
+                ),
+            )
+            for priority, group in enumerate(_MANAGED_RULE_GROUPS)
+        ]
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=rules,
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=c.API_NAME, sampled_requests_enabled=True
+            ),
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.api.deployment_stage.stage_arn,
+            web_acl_arn=acl.attr_arn,
+        )

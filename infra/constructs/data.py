@@ -1,0 +1,122 @@
+"""The DynamoDB tables, derived from the pynamodb models so CloudFormation and the code cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+from pynamodb.models import Model
+
+from infra import constants as c
+from shared.dal.models import ALL_MODELS, TTL_ATTRIBUTES
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+_PROJECTIONS = {
+    "ALL": dynamodb.ProjectionType.ALL,
+    "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+    "INCLUDE": dynamodb.ProjectionType.INCLUDE,
+}
+
+# Item-level actions only: no Scan of whole tables beyond what the read path needs, no DescribeTable
+# (pynamodb knows the schema from the model), no table management.
+READ_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+)
+WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+)
+INDEX_ACTIONS = ("dynamodb:Query", "dynamodb:Scan")
+
+
+def model_schema(model: type[Model]) -> dict[str, Any]:
+    """What pynamodb sends to CreateTable for this model (the local runtime creates tables the same way)."""
+    return dict(model._get_schema())
+
+
+def _key(schema: Mapping[str, Any], key_schema: Iterable[Mapping[str, str]], key_type: str) -> Any:
+    types = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
+    for element in key_schema:
+        if element["KeyType"] == key_type:
+            name = element["AttributeName"]
+            return dynamodb.Attribute(name=name, type=_ATTRIBUTE_TYPES[types[name]])
+    return None
+
+
+class DataTables(Construct):
+    """One on-demand, point-in-time-recoverable, encrypted table per pynamodb model."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        specs = {spec.model: spec for spec in c.TABLES}
+        missing = [m.__name__ for m in ALL_MODELS if m not in specs]
+        if missing:
+            raise ValueError(f"models without a table in infra/constants.TABLES: {missing}")
+        self.tables: dict[type[Model], dynamodb.Table] = {
+            model: self._table(specs[model].construct_id, model) for model in ALL_MODELS
+        }
+
+    def _table(self, construct_id: str, model: type[Model]) -> dynamodb.Table:
+        schema = model_schema(model)
+        if schema["local_secondary_indexes"]:
+            raise NotImplementedError(f"{model.__name__}: local secondary indexes are not mapped yet")
+        table = dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=_key(schema, schema["key_schema"], "HASH"),
+            sort_key=_key(schema, schema["key_schema"], "RANGE"),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            time_to_live_attribute=TTL_ATTRIBUTES.get(model),
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for gsi in schema["global_secondary_indexes"]:
+            projection = gsi["projection"]
+            table.add_global_secondary_index(
+                index_name=gsi["index_name"],
+                partition_key=_key(gsi, gsi["key_schema"], "HASH"),
+                sort_key=_key(gsi, gsi["key_schema"], "RANGE"),
+                projection_type=_PROJECTIONS[projection["ProjectionType"]],
+                non_key_attributes=projection.get("NonKeyAttributes"),
+            )
+        return table
+
+    def index_arns(self, model: type[Model]) -> list[str]:
+        table = self.tables[model]
+        return [
+            f"{table.table_arn}/index/{g['index_name']}"
+            for g in model_schema(model)["global_secondary_indexes"]
+        ]
+
+    def grant_read_write(self, grantee: iam.IGrantable, model: type[Model]) -> None:
+        """Item reads and writes on one table and Queries on its named indexes; no wildcard ARNs."""
+        table_arn = self.tables[model].table_arn
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=[*READ_ACTIONS, *WRITE_ACTIONS], resource_arns=[table_arn]
+        )
+        index_arns = self.index_arns(model)
+        if index_arns:
+            iam.Grant.add_to_principal(grantee=grantee, actions=list(INDEX_ACTIONS), resource_arns=index_arns)
+
+    def grant_update_item(self, grantee: iam.IGrantable, model: type[Model]) -> None:
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["dynamodb:UpdateItem"], resource_arns=[self.tables[model].table_arn]
+        )

@@ -1,0 +1,56 @@
+"""The dependency layer, built without Docker: CDK local bundling runs pip for the Lambda platform.
+
+It installs from the wheelhouse (build/wheels, see infra/wheels.py), first fetching from PyPI whatever the
+wheelhouse lacks (nothing after `make wheels`, so synthesis is then offline). Tests skip bundling
+(context aws:cdk:bundling-stacks = []), so they never run pip.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+from infra import constants as c
+from infra.wheels import download, install_command, layer_hash
+
+
+@jsii.implements(cdk.ILocalBundling)
+class PipLayerBundling:
+    """CDK calls try_bundle before it would reach for Docker (which we never use)."""
+
+    def __init__(self, wheelhouse: Path = c.WHEELHOUSE) -> None:
+        self._wheelhouse = wheelhouse
+
+    def try_bundle(self, output_dir: str, *_args: Any, **_options: Any) -> bool:
+        target = Path(output_dir) / "python"  # Lambda puts a layer's /opt/python on sys.path
+        try:
+            download(self._wheelhouse)  # no-op when the wheelhouse is complete
+            subprocess.run(
+                install_command(target, self._wheelhouse), check=True, capture_output=True, text=True
+            )
+        except (subprocess.CalledProcessError, RuntimeError) as error:
+            output = (
+                f"{error.stdout}{error.stderr}" if isinstance(error, subprocess.CalledProcessError) else ""
+            )
+            print(f"infra.layer: building the layer failed: {error}\n{output}", file=sys.stderr)
+            return False  # CDK then tries Docker and says it is missing
+        return True
+
+
+def dependencies_code() -> lambda_.Code:
+    return lambda_.Code.from_asset(
+        str(c.LAYER_REQUIREMENTS.parent),
+        asset_hash=layer_hash(),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        bundling=cdk.BundlingOptions(
+            # Never pulled: local bundling answers first. CDK wants an image regardless.
+            image=lambda_.Runtime.PYTHON_3_13.bundling_image,
+            local=PipLayerBundling(),
+        ),
+    )

@@ -1,0 +1,57 @@
+"""The OpenAPI document, generated from the functions' resolvers (their routes, models and docs) and
+the route table (who may call what). `make openapi` writes it to docs/openapi.json; a test fails when
+the committed copy drifts from the code."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+from shared.routes import FUNCTIONS, ROUTES
+
+TITLE = "Rescue Nearby API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Cardiac-arrest SOS to trained volunteers and an AED within minutes. Errors are "
+    '{"error": {"code", "message"}}. Roles come from the cognito:groups claim of the bearer token.'
+)
+
+
+def build() -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for name in FUNCTIONS:
+        app = importlib.import_module(f"functions.{name}.handler").app
+        part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION))
+        if not document:
+            document = part
+            continue
+        document["paths"].update(part.get("paths", {}))
+        document.setdefault("components", {}).setdefault("schemas", {}).update(
+            part.get("components", {}).get("schemas", {})
+        )
+    document["servers"] = [{"url": "/"}]
+    document.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        if route.roles is None:
+            operation["security"] = []
+            who = "anyone, no token needed"
+        else:
+            operation["security"] = [{"bearer": []}]
+            who = (
+                ", ".join(sorted(route.roles)) if route.roles else "any signed-in caller (the record decides)"
+            )
+        operation["description"] = f"Who: {who}."
+    document["paths"] = dict(sorted(document["paths"].items()))
+    return document
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

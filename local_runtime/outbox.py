@@ -1,0 +1,64 @@
+"""/dev/outbox: every notification published through the embedded SNS, read back from moto.
+
+App pushes go to platform endpoints whose CustomUserData is the responder id; SMS go to phone numbers,
+mapped back to the responder who owns the number. Push payloads are JSON (``MessageStructure=json``)
+carrying ``incident_id`` and ``kind`` in their data.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.dal.models import ResponderModel
+
+
+def _sns_backend() -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    from shared.config import settings
+
+    return sns_backends[DEFAULT_ACCOUNT_ID][settings().region]
+
+
+def _push_fields(raw: str) -> dict[str, Any]:
+    try:
+        envelope = json.loads(raw)
+        payload = json.loads(envelope.get("GCM") or envelope.get("default") or "{}")
+    except (ValueError, AttributeError, TypeError):
+        return {"message": raw}
+    data = payload.get("data", payload) if isinstance(payload, dict) else {}
+    return {
+        "incident_id": data.get("incident_id"),
+        "kind": data.get("kind"),
+        "message": data.get("message", raw),
+        "at": data.get("at"),
+    }
+
+
+def read(to: str | None = None) -> list[dict[str, Any]]:
+    backend = _sns_backend()
+    now = datetime.now(UTC).isoformat()
+    items: list[dict[str, Any]] = []
+    for endpoint in list(backend.platform_endpoints.values()):
+        for raw in list(endpoint.messages.values()):
+            fields = _push_fields(raw)
+            items.append(
+                {"to": endpoint.custom_user_data, "channel": "push", "at": fields.pop("at") or now, **fields}
+            )
+    if backend.sms_messages:
+        by_phone = {r.phone: r.responder_id for r in ResponderModel.scan()}
+        for phone, text in list(backend.sms_messages.values()):
+            items.append(
+                {
+                    "to": by_phone.get(phone, phone),
+                    "channel": "sms",
+                    "incident_id": None,
+                    "kind": None,
+                    "message": text,
+                    "at": now,
+                }
+            )
+    return [item for item in items if to is None or item["to"] == to]

@@ -1,0 +1,139 @@
+"""What every HTTP function shares: the resolver, the error shape, and authorization by route table.
+
+Handlers stay thin: ``app = create_app()``, routes that parse and call logic, and
+``lambda_handler = entry_point(app)``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.shared.json_encoder import Encoder
+from pydantic import BaseModel
+
+from shared.errors import DomainError, Forbidden, Unauthorized
+from shared.identity import Caller, caller_from_claims
+from shared.observability import logger
+from shared.routes import find_route
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def _error_response(status: int, code: str, message: str) -> Response[str]:
+    body = {"error": {"code": code, "message": message}}
+    return Response(status, "application/json", json.dumps(body, ensure_ascii=False))
+
+
+# Shown in the OpenAPI document for every route; the bodies all have the ErrorResponse shape.
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    status: {"description": text, "content": {"application/json": {"model": ErrorResponse}}}
+    for status, text in (
+        (400, "Malformed body"),
+        (401, "Missing or invalid token"),
+        (403, "Role not allowed"),
+        (404, "Not found, or not visible to the caller"),
+        (409, "Conflict with the current state"),
+        (422, "Validation failed"),
+    )
+}
+
+CREATED_RESPONSES: dict[int, OpenAPIResponse] = {201: {"description": "Created"}, **ERROR_RESPONSES}
+
+# A body that is not JSON, not an object, or absent is malformed (400); bad fields are 422.
+_MALFORMED_BODY_TYPES = {"json_invalid", "model_attributes_type", "dict_type", "missing"}
+
+
+def _serialize(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"), cls=Encoder, ensure_ascii=False)
+
+
+def create_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True, serializer=_serialize)
+
+    @app.exception_handler(DomainError)
+    def domain_error(error: DomainError) -> Response[str]:
+        return _error_response(error.status, error.code, error.message)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(error: RequestValidationError) -> Response[str]:
+        problems = error.errors()
+        if any(
+            tuple(p.get("loc", ())) in {("body",)} or p.get("type") == "json_invalid" for p in problems
+        ) and all(p.get("type") in _MALFORMED_BODY_TYPES for p in problems):
+            return _error_response(400, "malformed_request", "the body must be a JSON object")
+        # Name the fields and the rule, never echo the input (it may hold a phone number).
+        message = "; ".join(
+            f"{'.'.join(str(x) for x in p.get('loc', ()) if x not in ('body', 'query'))}: {p.get('msg')}"
+            for p in problems
+        )
+        return _error_response(422, "validation_failed", message)
+
+    @app.exception_handler(ValueError)
+    def malformed(_: ValueError) -> Response[str]:
+        # Powertools raises ValueError for bodies it cannot even decode (bad base64, multipart...).
+        return _error_response(400, "malformed_request", "the request could not be read")
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[str]:
+        return _error_response(404, "not_found", "no such route")
+
+    return app
+
+
+def current_caller(app: APIGatewayRestResolver) -> Caller:
+    """Identity as API Gateway's Cognito authorizer hands it over: requestContext.authorizer.claims."""
+    authorizer = app.current_event.request_context.get("authorizer") or {}
+    return caller_from_claims(authorizer.get("claims"))
+
+
+def authorize(event: Mapping[str, Any]) -> Caller:
+    """Enforce the route table's roles before anything reads the request. Unknown routes pass through
+    to the resolver's 404; API Gateway has already refused missing tokens on protected routes, and the
+    check is repeated here so that a misconfigured authorizer fails closed."""
+    route = find_route(str(event.get("httpMethod", "")), str(event.get("resource", "")))
+    context = event.get("requestContext") or {}
+    caller = caller_from_claims((context.get("authorizer") or {}).get("claims"))
+    if route is None or route.roles is None:
+        return caller
+    if not caller.signed_in:
+        raise Unauthorized("a valid bearer token is required")
+    if route.roles and not caller.has_any(route.roles):
+        raise Forbidden("your role may not use this route")
+    return caller
+
+
+def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    @logger.inject_lambda_context(clear_state=True)
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            authorize(event)
+        except DomainError as error:
+            return _proxy_error(error.status, error.code, error.message)
+        try:
+            return app.resolve(event, context)
+        except Exception:  # the last line of defence: log it, answer in the contract's shape
+            logger.exception("unhandled error")
+            return _proxy_error(500, "internal_error", "internal error")
+
+    return lambda_handler
+
+
+def _proxy_error(status: int, code: str, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
+        "isBase64Encoded": False,
+    }

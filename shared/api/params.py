@@ -1,0 +1,25 @@
+"""Query parameters shared by the search routes (strings on the wire, parsed and bounded here)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from shared.errors import ValidationFailed
+
+LatQ = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="WGS-84 latitude")]
+LngQ = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, description="WGS-84 longitude")]
+RadiusQ = Annotated[float, Query(ge=0, le=5000, allow_inf_nan=False, description="metres, at most 5000")]
+LimitQ = Annotated[int, Query(ge=1, le=100, description="page size, at most 100")]
+TokenQ = Annotated[str | None, Query(max_length=20, description="from the previous page")]
+CrsQ = Annotated[str | None, Query(pattern="^(wgs84|gcj02)$", description="datum of lat/lng")]
+
+
+def aware(at: datetime | None, now: datetime) -> datetime:
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise ValidationFailed("at: must carry a UTC offset, e.g. 2026-11-30T09:00:00+08:00")
+    return at.astimezone(UTC)

@@ -1,0 +1,112 @@
+"""DynamoDB repositories behind the ports of shared/logic/ports.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pynamodb.exceptions import DoesNotExist
+
+from shared.dal.models import AedModel, ResponderModel
+from shared.errors import Conflict
+from shared.logic.ports import Aed, Responder
+
+
+def _num(value: float | Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+class DynamoResponders:
+    def create(self, responder: Responder) -> None:
+        model = ResponderModel(
+            responder_id=responder.responder_id,
+            name=responder.name,
+            phone=responder.phone,
+            certificate_no=responder.certificate_no,
+            certificate_expires_on=responder.certificate_expires_on.isoformat(),
+            created_at=responder.created_at,
+            credits_balance=responder.credits_balance,
+            available=False,
+        )
+        try:
+            model.save(condition=ResponderModel.responder_id.does_not_exist())
+        except Exception as error:  # a ULID collision: never overwrite a person
+            if "ConditionalCheckFailed" in str(error):
+                raise Conflict("responder already exists") from error
+            raise
+
+    def get(self, responder_id: str) -> Responder | None:
+        try:
+            m = ResponderModel.get(responder_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Responder(
+            responder_id=m.responder_id,
+            name=m.name,
+            phone=m.phone,
+            certificate_no=m.certificate_no,
+            certificate_expires_on=date.fromisoformat(m.certificate_expires_on),
+            created_at=m.created_at,
+            credits_balance=int(m.credits_balance or 0),
+            available=bool(m.available),
+            presence_lat=_num(m.presence_lat),
+            presence_lng=_num(m.presence_lng),
+            presence_expires_at=m.presence_expires_at,
+        )
+
+    def save_presence(self, responder: Responder) -> None:
+        ResponderModel(responder_id=responder.responder_id).update(
+            actions=[
+                ResponderModel.available.set(responder.available),
+                ResponderModel.presence_lat.set(responder.presence_lat)
+                if responder.presence_lat is not None
+                else ResponderModel.presence_lat.remove(),
+                ResponderModel.presence_lng.set(responder.presence_lng)
+                if responder.presence_lng is not None
+                else ResponderModel.presence_lng.remove(),
+                ResponderModel.presence_expires_at.set(responder.presence_expires_at)
+                if responder.presence_expires_at is not None
+                else ResponderModel.presence_expires_at.remove(),
+            ],
+            condition=ResponderModel.responder_id.exists(),
+        )
+
+
+class DynamoAeds:
+    def _model(self, aed: Aed) -> AedModel:
+        return AedModel(
+            aed_id=aed.aed_id,
+            lat=aed.lat,
+            lng=aed.lng,
+            name=aed.name,
+            address=aed.address,
+            placement=aed.placement,
+            opening_hours=aed.opening_hours,
+            status=aed.status,
+            created_at=aed.created_at,
+            updated_at=aed.updated_at,
+        )
+
+    def create(self, aed: Aed) -> None:
+        self._model(aed).save(condition=AedModel.aed_id.does_not_exist())
+
+    def save(self, aed: Aed) -> None:
+        self._model(aed).save(condition=AedModel.aed_id.exists())
+
+    def get(self, aed_id: str) -> Aed | None:
+        try:
+            m = AedModel.get(aed_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Aed(
+            aed_id=m.aed_id,
+            lat=float(m.lat),
+            lng=float(m.lng),
+            name=m.name,
+            address=m.address,
+            placement=m.placement,
+            opening_hours=m.opening_hours,
+            status=m.status,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+        )

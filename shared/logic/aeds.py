@@ -1,0 +1,108 @@
+"""The AED map: where each device is, when it can be reached, and whether it can be used.
+
+The geo index holds two kinds: every AED (for the map) and the usable ones (status ``ok``; opening
+hours are read at query time, since they change with the clock, not with writes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ulid import ULID
+
+from shared.errors import NotFound, ValidationFailed
+from shared.logic.hours import is_open, validate_opening_hours
+from shared.logic.ports import AED_MAP, AED_USABLE, Aed, AedRepository, GeoIndex, Hit
+from shared.logic.responders import Page, paginate
+
+STATUSES = ("ok", "faulty", "missing", "in_use", "needs_restock", "expired")
+MAX_BBOX_SIDE_DEG = 1.0
+
+
+@dataclass(frozen=True)
+class AedFields:
+    """What a manager may set; ``None`` means "not given" (PATCH) — clearing a text field sends ""."""
+
+    lat: float | None = None
+    lng: float | None = None
+    name: str | None = None
+    address: str | None = None
+    placement: str | None = None
+    opening_hours: str | None = None
+    status: str | None = None
+    given: frozenset[str] = field(default_factory=frozenset)
+
+
+def _index(geo: GeoIndex, aed: Aed) -> None:
+    attributes = {"name": aed.name, "status": aed.status, "opening_hours": aed.opening_hours}
+    if aed.placement:
+        attributes["placement"] = aed.placement
+    geo.put(AED_MAP, aed.aed_id, aed.lat, aed.lng, attributes=attributes)
+    if aed.status == "ok":
+        geo.put(AED_USABLE, aed.aed_id, aed.lat, aed.lng, attributes=attributes)
+    else:
+        geo.remove(AED_USABLE, aed.aed_id)
+
+
+def create_aed(repo: AedRepository, geo: GeoIndex, fields: AedFields, now: datetime) -> Aed:
+    assert fields.lat is not None and fields.lng is not None and fields.name and fields.opening_hours
+    aed = Aed(
+        aed_id=str(ULID()),
+        lat=fields.lat,
+        lng=fields.lng,
+        name=fields.name,
+        address=fields.address or None,
+        placement=fields.placement or None,
+        opening_hours=validate_opening_hours(fields.opening_hours),
+        status=fields.status or "ok",
+        created_at=now,
+        updated_at=now,
+    )
+    repo.create(aed)
+    _index(geo, aed)
+    return aed
+
+
+def patch_aed(repo: AedRepository, geo: GeoIndex, aed_id: str, fields: AedFields, now: datetime) -> Aed:
+    aed = repo.get(aed_id)
+    if aed is None:
+        raise NotFound("AED not found")
+    changes: dict[str, Any] = {}
+    for name in fields.given:
+        value = getattr(fields, name)
+        if name in ("lat", "lng", "name", "opening_hours", "status") and value is None:
+            raise ValidationFailed(f"{name}: may not be null")
+        changes[name] = value or None if name in ("address", "placement") else value
+    if "opening_hours" in changes:
+        changes["opening_hours"] = validate_opening_hours(changes["opening_hours"])
+    updated = replace(aed, **changes, updated_at=now)
+    repo.save(updated)
+    _index(geo, updated)
+    return updated
+
+
+def nearby_aeds(
+    geo: GeoIndex,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    limit: int,
+    next_token: str | None,
+    at: datetime,
+    time_zone: str,
+) -> Page:
+    """Usable AEDs (status ok, open at ``at``) nearest first."""
+    hits = geo.nearby(AED_USABLE, lat, lng, radius_m, now_epoch=int(at.timestamp()))
+    open_hits = [h for h in hits if is_open(h.attributes.get("opening_hours", ""), at, time_zone)]
+    return paginate(open_hits, limit, next_token)
+
+
+def aeds_in_box(geo: GeoIndex, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> list[Hit]:
+    if not (min_lng < max_lng and min_lat < max_lat):
+        raise ValidationFailed("bbox: must be minLng,minLat,maxLng,maxLat with min < max")
+    if max_lng - min_lng > MAX_BBOX_SIDE_DEG or max_lat - min_lat > MAX_BBOX_SIDE_DEG:
+        raise ValidationFailed("bbox: at most 1 degree a side")
+    return geo.in_box(AED_MAP, min_lng, min_lat, max_lng, max_lat)

@@ -1,0 +1,140 @@
+"""The responder pool: who is certified until when, who is on duty where, and who is near an emergency.
+
+Only responders who are available, whose presence has not lapsed and whose certificate is valid today
+are ever found: the geo index holds exactly those, each item lapsing at the earlier of presence expiry
+and the end of the certificate's last valid day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from ulid import ULID
+
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.identity import Caller
+from shared.logic.ports import RESPONDER, GeoIndex, Hit, Responder, ResponderRepository
+
+
+@dataclass(frozen=True)
+class NewResponder:
+    name: str
+    phone: str
+    certificate_no: str
+    certificate_expires_on: date
+
+
+@dataclass(frozen=True)
+class Presence:
+    available: bool
+    expires_at: datetime | None
+
+
+def certificate_valid_until(expires_on: date, time_zone: str) -> datetime:
+    """The instant a certificate lapses: the end of its last day (inclusive) in the deployment's zone."""
+    return datetime.combine(expires_on + timedelta(days=1), time.min, tzinfo=ZoneInfo(time_zone))
+
+
+def certificate_valid(responder: Responder, now: datetime, time_zone: str) -> bool:
+    return now < certificate_valid_until(responder.certificate_expires_on, time_zone)
+
+
+def create_responder(repo: ResponderRepository, new: NewResponder, now: datetime) -> Responder:
+    responder = Responder(
+        responder_id=str(ULID()),
+        name=new.name,
+        phone=new.phone,
+        certificate_no=new.certificate_no,
+        certificate_expires_on=new.certificate_expires_on,
+        created_at=now,
+    )
+    repo.create(responder)
+    return responder
+
+
+def get_responder(repo: ResponderRepository, caller: Caller, responder_id: str) -> Responder:
+    """Self or admin; anyone else is told it does not exist (404), never that it is hidden."""
+    responder = repo.get(responder_id) if caller.is_self_or_admin(responder_id) else None
+    if responder is None:
+        raise NotFound("responder not found")
+    return responder
+
+
+def is_available(responder: Responder, now: datetime, time_zone: str) -> bool:
+    return (
+        responder.available
+        and responder.presence_expires_at is not None
+        and responder.presence_expires_at > now
+        and certificate_valid(responder, now, time_zone)
+    )
+
+
+def update_presence(
+    repo: ResponderRepository,
+    geo: GeoIndex,
+    caller: Caller,
+    responder_id: str,
+    *,
+    lat: float,
+    lng: float,
+    available: bool,
+    now: datetime,
+    time_zone: str,
+    ttl_s: int,
+) -> Presence:
+    """A responder's own heartbeat. Going available needs a valid certificate; presence lapses after
+    ``ttl_s`` without an update, or when the certificate does, whichever comes first."""
+    if caller.sub != responder_id:
+        raise NotFound("responder not found")
+    responder = repo.get(responder_id)
+    if responder is None:
+        raise NotFound("responder not found")
+    if available and not certificate_valid(responder, now, time_zone):
+        raise Conflict("your certificate has lapsed: renew it to go on duty", code="certificate_expired")
+    expires_at = min(
+        now + timedelta(seconds=ttl_s), certificate_valid_until(responder.certificate_expires_on, time_zone)
+    )
+    responder.available = available
+    responder.presence_lat, responder.presence_lng = lat, lng
+    responder.presence_expires_at = expires_at if available else None
+    # Index first when going off duty (nobody may be alerted after we answer), record first when going on.
+    if available:
+        repo.save_presence(responder)
+        geo.put(RESPONDER, responder_id, lat, lng, expires_at=int(expires_at.timestamp()))
+    else:
+        geo.remove(RESPONDER, responder_id)
+        repo.save_presence(responder)
+    return Presence(available=available, expires_at=responder.presence_expires_at)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Hit]
+    next_token: str | None
+
+
+def paginate(hits: list[Hit], limit: int, next_token: str | None) -> Page:
+    """Search results are computed whole (they are bounded by the radius); tokens are offsets."""
+    offset = 0
+    if next_token is not None:
+        if not next_token.isdigit() or int(next_token) > len(hits) + 10_000:
+            raise ValidationFailed("next_token: not a token this API issued")
+        offset = int(next_token)
+    end = offset + limit
+    return Page(items=hits[offset:end], next_token=str(end) if end < len(hits) else None)
+
+
+def nearby_responders(
+    geo: GeoIndex,
+    *,
+    lat: float,
+    lng: float,
+    radius_m: float,
+    limit: int,
+    next_token: str | None,
+    now: datetime,
+) -> Page:
+    hits = geo.nearby(RESPONDER, lat, lng, radius_m, now_epoch=int(now.timestamp()))
+    return paginate(hits, limit, next_token)

@@ -1,0 +1,48 @@
+"""The route table: the one list of API routes. CDK builds API Gateway from it, the local gateway
+routes by it, and each function's resolver is checked against it by tests.
+
+``roles`` is who may call: ``None`` for anonymous routes (no authorizer), an empty set for any signed-in
+caller (the logic then decides, e.g. "self or admin"), otherwise the Cognito groups allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIGNED_IN: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway resource syntax: /v1/aeds/{aed_id}
+    function: str  # the Lambda function (folder under functions/) that serves it
+    roles: frozenset[str] | None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.roles is None
+
+    @property
+    def resolver_path(self) -> str:
+        """The same path in Powertools' syntax: /v1/aeds/<aed_id>."""
+        return self.path.replace("{", "<").replace("}", ">")
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/health", "health", None),
+    Route("POST", "/v1/responders", "responders", frozenset({"admin", "trainer"})),
+    Route("GET", "/v1/responders/nearby", "responders", frozenset({"dispatcher", "admin"})),
+    Route("GET", "/v1/responders/{responder_id}", "responders", SIGNED_IN),
+    Route("PUT", "/v1/responders/{responder_id}/presence", "responders", SIGNED_IN),
+    Route("POST", "/v1/aeds", "aeds", frozenset({"aed_manager", "admin"})),
+    Route("GET", "/v1/aeds", "aeds", None),
+    Route("GET", "/v1/aeds/nearby", "aeds", None),
+    Route("PATCH", "/v1/aeds/{aed_id}", "aeds", frozenset({"aed_manager", "admin"})),
+)
+
+FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
+
+
+def find_route(method: str, path: str) -> Route | None:
+    return next((r for r in ROUTES if r.method == method and r.path == path), None)

@@ -1,0 +1,140 @@
+"""The REST API is the route table: one method per route, Cognito exactly where a route is not anonymous."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from infra import constants as c
+from shared.identity import ROLES
+from shared.routes import ROUTES, Route
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def resource_paths(synthesized: Synthesized) -> dict[str, str]:
+    """Logical id of each AWS::ApiGateway::Resource -> its full path, walking ParentId up to the root."""
+    resources = synthesized.of_type("AWS::ApiGateway::Resource")
+
+    def path(logical_id: str) -> str:
+        props = resources[logical_id]["Properties"]
+        parent = props["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent else path(parent["Ref"])
+        return f"{prefix}/{props['PathPart']}"
+
+    return {logical_id: path(logical_id) for logical_id in resources}
+
+
+def methods(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    paths = resource_paths(synthesized)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for method in synthesized.of_type("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        resource = props["ResourceId"]
+        path = "/" if "Fn::GetAtt" in resource else paths[resource["Ref"]]
+        key = (props["HttpMethod"], path)
+        assert key not in found, f"duplicate method {key}"
+        found[key] = props
+    return found
+
+
+def route_id(route: Route) -> str:
+    return f"{route.method} {route.path}"
+
+
+@pytest.mark.infra
+def test_methods_are_the_route_table(synthesized: Synthesized) -> None:
+    assert set(methods(synthesized)) == {(r.method, r.path) for r in ROUTES}
+    synthesized.assertions.resource_count_is("AWS::ApiGateway::Method", len(ROUTES))
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+def test_authorizer_exactly_on_non_anonymous_routes(synthesized: Synthesized, route: Route) -> None:
+    props = methods(synthesized)[(route.method, route.path)]
+    if route.anonymous:
+        assert props["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in props
+    else:
+        assert props["AuthorizationType"] == "COGNITO_USER_POOLS"
+        authorizer = synthesized.resources[props["AuthorizerId"]["Ref"]]["Properties"]
+        assert authorizer["Type"] == "COGNITO_USER_POOLS"
+        pool = synthesized.logical_id("Identity/UserPool/Resource")
+        assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [pool, "Arn"]}]
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+def test_route_proxies_to_its_function(synthesized: Synthesized, route: Route) -> None:
+    props = methods(synthesized)[(route.method, route.path)]
+    integration = props["Integration"]
+    assert integration["Type"] == "AWS_PROXY"
+    assert integration["IntegrationHttpMethod"] == "POST"
+    function = synthesized.logical_id(f"Functions/{route.function.title()}/Function/Resource")
+    assert {"Fn::GetAtt": [function, "Arn"]} in integration["Uri"]["Fn::Join"][1]
+    # Request validation: the validator on every method, path parameters required.
+    validator = synthesized.resources[props["RequestValidatorId"]["Ref"]]["Properties"]
+    assert validator["ValidateRequestParameters"] is True
+    params = PATH_PARAM.findall(route.path)
+    assert props.get("RequestParameters", {}) == {f"method.request.path.{p}": True for p in params}
+
+
+@pytest.mark.infra
+def test_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
+    stages = synthesized.of_type("AWS::ApiGateway::Stage")
+    assert len(stages) == 1
+    props = next(iter(stages.values()))["Properties"]
+    assert props["StageName"] == c.API_STAGE
+    assert props["TracingEnabled"] is True
+    assert props["AccessLogSetting"]["DestinationArn"]
+    assert props["AccessLogSetting"]["Format"].startswith("{")
+    (settings,) = props["MethodSettings"]
+    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
+    assert settings["LoggingLevel"] in {"ERROR", "INFO"}
+    assert settings["DataTraceEnabled"] is False
+    assert settings["ThrottlingRateLimit"] == c.API_THROTTLE_RATE
+    assert settings["ThrottlingBurstLimit"] == c.API_THROTTLE_BURST
+
+
+@pytest.mark.infra
+def test_firewall_guards_the_stage(synthesized: Synthesized) -> None:
+    (association,) = synthesized.of_type("AWS::WAFv2::WebACLAssociation").values()
+    (stage_id,) = synthesized.of_type("AWS::ApiGateway::Stage")
+    assert stage_id in str(association["Properties"]["ResourceArn"])
+
+
+@pytest.mark.infra
+def test_lambda_permissions_are_per_method(synthesized: Synthesized) -> None:
+    """API Gateway may invoke a function only through the methods routed to it (no test-invoke, no /*/*)."""
+    tails = []
+    for permission in synthesized.of_type("AWS::Lambda::Permission").values():
+        props = permission["Properties"]
+        parts = props["SourceArn"]["Fn::Join"][1]
+        tails.append((props["FunctionName"]["Fn::GetAtt"][0], parts[-1]))
+    expected = [
+        (
+            synthesized.logical_id(f"Functions/{r.function.title()}/Function/Resource"),
+            f"/{r.method}{PATH_PARAM.sub('*', r.path)}",
+        )
+        for r in ROUTES
+    ]
+    assert sorted(tails) == sorted(expected)
+
+
+@pytest.mark.infra
+def test_user_pool_groups_are_the_roles(synthesized: Synthesized) -> None:
+    groups = {
+        g["Properties"]["GroupName"] for g in synthesized.of_type("AWS::Cognito::UserPoolGroup").values()
+    }
+    assert groups == set(ROLES) == {"responder", "dispatcher", "aed_manager", "trainer", "examiner", "admin"}
+    used = set().union(*(r.roles for r in ROUTES if r.roles))
+    assert used <= groups
+    synthesized.assertions.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {"Policies": {"PasswordPolicy": {"MinimumLength": c.PASSWORD_MIN_LENGTH, "RequireSymbols": True}}},
+    )

@@ -1,0 +1,125 @@
+"""cdk-nag (AWS Solutions) and cfn-lint: zero findings, and every acknowledgement reasoned and needed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+
+from infra import constants as c
+from infra.lint import lint_template
+from shared.routes import ROUTES
+from tests.infrastructure.conftest import TEST_CONTEXT, Synthesized
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
+
+# Every finding this stack accepts: (construct path below the stack, rule id). A new acknowledgement must
+# be added here on purpose.
+FUNCTION_ACKS = {
+    (f"Functions/{name}/{part}", rule)
+    for name in ("Health", "Responders", "Aeds")
+    for part, rule in (("Role", "AwsSolutions-IAM5[Resource::*]"), ("Function", "AwsSolutions-L1"))
+}
+PUBLIC_METHOD_ACKS = {
+    (f"Http/Api/Default{r.path}/{r.method}", rule)
+    for r in ROUTES
+    if r.anonymous
+    for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4")
+}
+EXPECTED_ACKS = {
+    ("Identity/UserPool", "AwsSolutions-COG2"),
+    ("Identity/UserPool", "AwsSolutions-COG8"),
+    (
+        "Http/Api/CloudWatchRole",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]",
+    ),
+    ("Workflow/StateMachine/Role", "AwsSolutions-IAM5[Resource::*]"),
+    *FUNCTION_ACKS,
+    *PUBLIC_METHOD_ACKS,
+}
+
+
+def acknowledgements(synthesized: Synthesized) -> Iterator[tuple[str, str, Any]]:
+    """(construct path below the stack, rule id, reason) from the assembly's metadata."""
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text(encoding="utf-8"))
+    artifact = manifest["artifacts"][c.STACK_NAME]
+    metadata_file = synthesized.outdir / artifact["additionalMetadataFile"]
+    prefix = f"/{c.STACK_NAME}/"
+    for path, entries in json.loads(metadata_file.read_text(encoding="utf-8")).items():
+        for entry in entries:
+            if entry["type"] == ACKNOWLEDGED:
+                for rule, reason in entry["data"].items():
+                    yield path.removeprefix(prefix), rule.removeprefix("Annotation::"), reason
+
+
+@pytest.mark.infra
+def test_validation_report_has_no_findings(synthesized: Synthesized) -> None:
+    # Synthesis itself raises on an unacknowledged finding; the report must agree.
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text(encoding="utf-8"))
+    assert [v for plugin in report["pluginReports"] for v in plugin["violations"]] == []
+
+
+@pytest.mark.infra
+def test_acknowledgements_are_the_expected_ones_with_reasons(synthesized: Synthesized) -> None:
+    found = list(acknowledgements(synthesized))
+    assert {(path, rule) for path, rule, _ in found} == EXPECTED_ACKS
+    for path, rule, reason in found:
+        assert isinstance(reason, str) and len(reason.split()) >= 8, (path, rule, reason)
+
+
+@pytest.mark.infra
+def test_every_acknowledgement_is_needed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With acknowledgements switched off, cdk-nag must report exactly the acknowledged findings: proof
+    that the checks run and that no acknowledgement is stale."""
+    import aws_cdk as cdk
+
+    from infra.app import build_app
+
+    monkeypatch.setattr(cdk.Validations, "acknowledge", lambda self, *rules: None)
+    app = build_app(outdir=str(tmp_path), context=TEST_CONTEXT)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text(encoding="utf-8"))
+    prefix = f"{c.STACK_NAME}/"
+    findings = {
+        (
+            where["constructPath"]
+            .removeprefix(prefix)
+            .removesuffix("/Resource")
+            .removesuffix("/DefaultPolicy"),
+            v["ruleName"],
+        )
+        for plugin in report["pluginReports"]
+        for v in plugin["violations"]
+        for where in v["violatingConstructs"]
+    }
+    assert findings == EXPECTED_ACKS
+
+
+@pytest.mark.infra
+def test_cfn_lint_clean_with_the_project_settings(synthesized: Synthesized) -> None:
+    assert [str(m) for m in lint_template(synthesized.template_path)] == []
+
+
+@pytest.mark.infra
+def test_cfn_lint_no_errors_with_defaults(synthesized: Synthesized) -> None:
+    """Independent of infra/lint.py's region list and skipped checks: no error-level finding at all."""
+    matches = lint_file(synthesized.template_path, ManualArgs(regions=["us-east-1"]))
+    assert [str(m) for m in matches if m.rule.id.startswith("E")] == []
+
+
+@pytest.mark.infra
+def test_cfn_lint_can_fail(synthesized: Synthesized, tmp_path: Path) -> None:
+    broken = json.loads(json.dumps(synthesized.template))
+    table = next(k for k, r in broken["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table")
+    broken["Resources"][table]["Properties"]["BillingMode"] = "FREE_OF_CHARGE"
+    path = tmp_path / "broken.template.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    assert any(m.rule.id.startswith("E") for m in lint_template(path))

@@ -1,0 +1,111 @@
+"""The DynamoDB tables in the template are exactly the pynamodb models (keys, types, GSIs, TTL)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from infra import constants as c
+from shared.dal.models import ALL_MODELS, TTL_ATTRIBUTES, GeoIndexModel
+from shared.geo.cover import INDEX_LEVELS
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+SPECS = {spec.model: spec for spec in c.TABLES}
+
+
+def _keys(attributes: Any) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    keys, types = set(), {}
+    for attr in attributes:
+        if attr.is_hash_key or attr.is_range_key:
+            keys.add((attr.attr_name, "HASH" if attr.is_hash_key else "RANGE"))
+            types[attr.attr_name] = attr.attr_type
+    return keys, types
+
+
+def expected(model: type[Model]) -> dict[str, Any]:
+    """Read from pynamodb's public attribute and index objects (not the _get_schema the CDK code uses)."""
+    keys, types = _keys(model.get_attributes().values())
+    gsis = {}
+    for _, index in inspect.getmembers(model, lambda v: isinstance(v, GlobalSecondaryIndex)):
+        index_keys, index_types = _keys(index.Meta.attributes.values())
+        types.update(index_types)
+        projection = index.Meta.projection
+        gsis[index.Meta.index_name] = (
+            index_keys,
+            projection.projection_type,
+            sorted(getattr(projection, "non_key_attributes", None) or []),
+        )
+    return {"keys": keys, "types": types, "gsis": gsis}
+
+
+def actual(table: dict[str, Any]) -> dict[str, Any]:
+    props = table["Properties"]
+    gsis = {
+        g["IndexName"]: (
+            {(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]},
+            g["Projection"]["ProjectionType"],
+            sorted(g["Projection"].get("NonKeyAttributes", [])),
+        )
+        for g in props.get("GlobalSecondaryIndexes", [])
+    }
+    return {
+        "keys": {(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]},
+        "types": {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]},
+        "gsis": gsis,
+    }
+
+
+def table_of(synthesized: Synthesized, model: type[Model]) -> dict[str, Any]:
+    return synthesized.resources[synthesized.logical_id(f"Data/{SPECS[model].construct_id}/Resource")]
+
+
+@pytest.mark.infra
+def test_one_table_per_model(synthesized: Synthesized) -> None:
+    synthesized.assertions.resource_count_is("AWS::DynamoDB::Table", len(ALL_MODELS))
+    assert set(SPECS) == set(ALL_MODELS)
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)
+def test_table_matches_model(synthesized: Synthesized, model: type[Model]) -> None:
+    assert actual(table_of(synthesized, model)) == expected(model)
+
+
+@pytest.mark.infra
+def test_geo_index_has_a_gsi_per_level(synthesized: Synthesized) -> None:
+    gsis = table_of(synthesized, GeoIndexModel)["Properties"]["GlobalSecondaryIndexes"]
+    assert len(gsis) == len(INDEX_LEVELS) == 8
+    for gsi in gsis:
+        assert gsi["Projection"]["ProjectionType"] == "INCLUDE"
+        assert {"entity_id", "lat", "lng"} <= set(gsi["Projection"]["NonKeyAttributes"])
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)
+def test_table_is_on_demand_recoverable_encrypted_and_retained(
+    synthesized: Synthesized, model: type[Model]
+) -> None:
+    table = table_of(synthesized, model)
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in props
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)
+def test_ttl_where_the_model_has_one(synthesized: Synthesized, model: type[Model]) -> None:
+    ttl = table_of(synthesized, model)["Properties"].get("TimeToLiveSpecification")
+    if model in TTL_ATTRIBUTES:
+        assert ttl == {"AttributeName": TTL_ATTRIBUTES[model], "Enabled": True}
+    else:
+        assert ttl is None
