@@ -19,6 +19,11 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	PORT=$(PORT) $(BIN)/python -m local_runtime
 
+## demo: one rescue from SOS to credits through the local runtime, printed as a timeline
+.PHONY: demo
+demo: $(INSTALLED)
+	$(BIN)/python -m local_runtime.demo
+
 ## test: lint, then every test (unit, integration, workflow, infrastructure, e2e)
 test: $(INSTALLED) lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

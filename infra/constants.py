@@ -6,12 +6,23 @@ replaced is a table emptied), so treat them as stable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pynamodb.models import Model
 
-from shared.dal.models import AedModel, GeoIndexModel, IncidentModel, ResponderModel
+from shared.dal.models import (
+    AedModel,
+    AlertModel,
+    CreditModel,
+    EventModel,
+    GeoIndexModel,
+    IncidentModel,
+    ResponderModel,
+    SosKeyModel,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,14 +46,86 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("AedsTable", AedModel, "AEDS_TABLE"),
     TableSpec("GeoIndexTable", GeoIndexModel, "GEO_INDEX_TABLE"),
     TableSpec("IncidentsTable", IncidentModel, "INCIDENTS_TABLE"),
+    TableSpec("SosKeysTable", SosKeyModel, "SOS_KEYS_TABLE"),
+    TableSpec("AlertsTable", AlertModel, "ALERTS_TABLE"),
+    TableSpec("EventsTable", EventModel, "EVENTS_TABLE"),
+    TableSpec("CreditsTable", CreditModel, "CREDITS_TABLE"),
 )
 
-# Least privilege: which tables each function (shared.routes.FUNCTIONS) may read and write. A function
-# missing here fails synthesis: granting data access is a decision, never a default.
-FUNCTION_TABLES: dict[str, tuple[type[Model], ...]] = {
-    "health": (),
-    "responders": (ResponderModel, GeoIndexModel),
-    "aeds": (AedModel, GeoIndexModel),
+# How a function may use a table (infra/constructs/data.py turns each into IAM actions):
+#   read        GetItem, BatchGetItem, Query, Scan, ConditionCheckItem on the table; Query, Scan on its
+#               indexes
+#   update      UpdateItem on the table only (also what an Update inside TransactWriteItems needs)
+#   read_write  read, plus PutItem, UpdateItem, DeleteItem, BatchWriteItem
+Access = Literal["read", "update", "read_write"]
+READ: Access = "read"
+UPDATE: Access = "update"
+READ_WRITE: Access = "read_write"
+
+
+@dataclass(frozen=True)
+class FunctionGrants:
+    """Everything one function may do beyond writing its own logs and traces."""
+
+    tables: Mapping[type[Model], Access] = field(default_factory=dict)
+    # sns:Publish straight to phone numbers (SMS) and to SNS mobile platform endpoints (app push). SMS has
+    # no resource ARN, so this is sns:Publish on "*" (acknowledged per function in constructs/functions.py).
+    direct_publish: bool = False
+    dispatch_topic: bool = False  # sns:Publish to the dispatch-centre topic (and its KMS key)
+    start_rescue: bool = False  # states:StartExecution on the rescue state machine
+    resume_rescue: bool = False  # states:SendTaskSuccess: hands a closure task token back to the workflow
+    dispatch_settings: bool = False  # the rescue Policy's settings (wave radii and sizes, slots, credits)
+    # sns:CreatePlatformEndpoint on the push platform applications given as the PUSH_CONTEXT context value
+    # (exactly those ARNs; none given: no grant), and their map in the PUSH_APPLICATIONS environment variable.
+    register_push: bool = False
+
+
+# Least privilege: what each function (shared.routes.FUNCTIONS and WORKFLOW_FUNCTIONS) may do. A function
+# missing here fails synthesis: granting access is a decision, never a default.
+FUNCTION_GRANTS: dict[str, FunctionGrants] = {
+    "health": FunctionGrants(),
+    "responders": FunctionGrants(
+        tables={ResponderModel: READ_WRITE, GeoIndexModel: READ_WRITE, CreditModel: READ},
+        register_push=True,  # PUT /v1/responders/{responder_id}/device
+    ),
+    "aeds": FunctionGrants(tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE}),
+    # Anonymous and so the most exposed: no deletes beyond its own items, the geo index read-only.
+    "sos": FunctionGrants(
+        tables={
+            IncidentModel: READ_WRITE,
+            SosKeyModel: READ_WRITE,
+            AlertModel: READ_WRITE,
+            GeoIndexModel: READ,
+        },
+        direct_publish=True,
+        start_rescue=True,
+        dispatch_settings=True,
+    ),
+    "incidents": FunctionGrants(
+        tables={
+            IncidentModel: READ_WRITE,
+            AlertModel: READ_WRITE,
+            EventModel: READ_WRITE,
+            GeoIndexModel: UPDATE,  # the AED runner's claim, inside the accept transaction
+        },
+        direct_publish=True,
+        resume_rescue=True,
+        dispatch_settings=True,
+    ),
+    "rescue_steps": FunctionGrants(
+        tables={
+            IncidentModel: READ_WRITE,
+            AlertModel: READ_WRITE,
+            EventModel: READ_WRITE,
+            CreditModel: READ_WRITE,
+            ResponderModel: UPDATE,  # the credit balance, inside the award transaction
+            GeoIndexModel: READ_WRITE,  # wave 2's search, and releasing AED claims
+        },
+        direct_publish=True,
+        dispatch_topic=True,
+        resume_rescue=True,
+        dispatch_settings=True,
+    ),
 }
 
 # Lambda
@@ -88,6 +171,11 @@ PUBLIC_ROUTE_REASONS: dict[str, str] = {
         "Nearest-AED search for bystanders without an account during an emergency; returns only public "
         "AED locations and opening hours."
     ),
+    "POST /v1/sos": (
+        "A bystander at a cardiac arrest must be able to raise an SOS without an account: every minute "
+        "without CPR costs about ten percent survival. Retries are idempotent (Idempotency-Key), the body is "
+        "validated, and WAF plus stage throttling limit abuse."
+    ),
 }
 
 # Identity: the Cognito groups, i.e. the roles shared.routes allows (see shared.identity.ROLES)
@@ -96,6 +184,22 @@ PASSWORD_MIN_LENGTH = 12
 
 # Notifications
 DISPATCH_TOPIC_DISPLAY_NAME = "Rescue Nearby dispatch centre"
+# App push: the SNS mobile platform applications hold the push credentials (FCM key, APNs certificate), so
+# ops create them outside the stack and pass their ARNs as this CDK context value, a JSON object from app
+# platform (shared.api.schemas.DeviceBody.platform) to platform application ARN:
+#   cdk deploy -c push_applications='{"fcm": "arn:aws:sns:<region>:<account>:app/GCM/<name>"}'
+# Absent or empty: no push (the device route answers 422, alerts go by SMS).
+PUSH_CONTEXT = "push_applications"
+# The SNS platform(s) an app platform's application may be (the ARN's app/<PLATFORM>/ part).
+PUSH_PLATFORMS: dict[str, frozenset[str]] = {
+    "fcm": frozenset({"GCM"}),
+    "apns": frozenset({"APNS", "APNS_SANDBOX"}),
+}
+
+# Workflow. The state machine gets an explicit name, "<stack name>-<suffix>", so its ARN can be written
+# without referring to the resource: the rescue_steps function, which the machine invokes, needs that ARN
+# for states:SendTaskSuccess, and a reference would be a cycle (machine -> function -> machine).
+STATE_MACHINE_NAME_SUFFIX = "rescue"
 
 # cfn-lint: the regions this stack (with Cognito) can deploy to. Not the China regions, which have no
 # Cognito (E3006): a China deployment needs another infra Identity first.

@@ -12,33 +12,40 @@ from infra.constructs.api import RestApi
 from infra.constructs.data import DataTables
 from infra.constructs.functions import Functions
 from infra.constructs.identity import CognitoIdentity
-from infra.constructs.notifications import Notifications
+from infra.constructs.notifications import Notifications, push_applications
 from infra.constructs.workflow import RescueWorkflow
 from shared.dal.models import IncidentModel
+from shared.routes import WORKFLOW_FUNCTIONS
 
 
 class RescueNearbyStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description=c.STACK_DESCRIPTION, **kwargs)
+        # Validated first: a malformed value fails synthesis before anything is built.
+        push = push_applications(self.node.try_get_context(c.PUSH_CONTEXT))
         data = DataTables(self, "Data")
         identity = CognitoIdentity(self, "Identity")
-        notifications = Notifications(self, "Notifications")
-        functions = Functions(self, "Functions", data=data)
+        notifications = Notifications(self, "Notifications", push_applications=push)
+        functions = Functions(self, "Functions", data=data, notifications=notifications)
         api = RestApi(self, "Http", functions=functions.functions, identity=identity)
 
         incidents = data.tables[IncidentModel]
+        steps = functions.functions["rescue_steps"]
         workflow = RescueWorkflow(
             self,
             "Workflow",
             available={
                 "Partition": cdk.Aws.PARTITION,
                 "IncidentsTable": incidents.table_name,
-                "DispatchTopicArn": notifications.dispatch_topic.topic_arn,
+                "RescueStepsFunctionArn": steps.function_arn,
             },
         )
-        data.grant_update_item(workflow.state_machine, IncidentModel)
-        # The workflow tells the dispatch centre about incidents no volunteer answered.
-        notifications.grant_publish(workflow.state_machine, notifications.dispatch_topic)
+        # The machine runs its steps in the workflow functions and expires an unclosed incident itself;
+        # the steps function tells the dispatch centre (the machine publishes nothing).
+        for name in WORKFLOW_FUNCTIONS:
+            workflow.grant_invoke(functions.functions[name])
+        data.grant(workflow.state_machine, IncidentModel, c.UPDATE)
+        functions.connect_workflow(workflow)
 
         cdk.CfnOutput(self, "ApiUrl", value=api.api.url)
         cdk.CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)

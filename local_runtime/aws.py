@@ -3,7 +3,10 @@ built from the same definitions (pynamodb models, the ASL file)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,16 +33,53 @@ class EmbeddedAws:
     state_machine_arn: str
 
     def stop(self) -> None:
+        """Stop running executions first: their interpreter threads would otherwise outlive the mock
+        and call an AWS that is gone."""
+        import boto3
+
+        sfn = boto3.client("stepfunctions")
+        running = sfn.list_executions(stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
+        for execution in running["executions"]:
+            # Best effort: moto raises for an execution whose worker has not started yet.
+            with contextlib.suppress(Exception):
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="local runtime stopping")
         self.mock.stop()
+
+
+_WRITE_LOCK = threading.RLock()
+_DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
+def _atomic_dynamodb_writes() -> None:
+    """DynamoDB applies each conditional write atomically; moto checks the condition, then writes, with
+    nothing in between held. Concurrent requests (50 accepts for 3 slots) would all pass the check, so
+    the embedded DynamoDB applies one write at a time, as the real one does per item."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _DYNAMODB_WRITES:
+        original = getattr(DynamoDBBackend, name)
+        if getattr(original, "atomic", False):
+            continue
+
+        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _WRITE_LOCK:
+                return _original(self, *args, **kwargs)
+
+        atomic.atomic = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, atomic)
 
 
 def start() -> EmbeddedAws:
     prepare_environment()
+    _atomic_dynamodb_writes()
     import boto3
     from moto import mock_aws
 
+    from local_runtime import lambda_adapter
+
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
+    lambda_adapter.install()
 
     from shared.config import settings
     from shared.dal.models import ALL_MODELS, TTL_ATTRIBUTES
@@ -54,14 +94,38 @@ def start() -> EmbeddedAws:
             TableName=model.Meta.table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
         )
-    topic_arn = boto3.client("sns").create_topic(Name="rescue-nearby-dispatch-centre")["TopicArn"]
-    definition = render({"Partition": "aws-cn", "IncidentsTable": settings().incidents_table})
+    role = boto3.client("iam").create_role(RoleName="rescue-nearby-local", AssumeRolePolicyDocument="{}")[
+        "Role"
+    ]["Arn"]
+    steps_arn = boto3.client("lambda").create_function(
+        FunctionName=lambda_adapter.function_name("rescue_steps"),
+        Runtime="python3.13",
+        Role=role,
+        Handler="functions.rescue_steps.handler.lambda_handler",
+        Code={"ZipFile": b"runs in-process: local_runtime/lambda_adapter.py"},
+        Architectures=["arm64"],
+    )["FunctionArn"]
+    sns = boto3.client("sns")
+    topic_arn = sns.create_topic(Name="rescue-nearby-dispatch-centre")["TopicArn"]
+    push_applications = {
+        app: sns.create_platform_application(Name=f"rescue-nearby-{app}", Platform=platform, Attributes={})[
+            "PlatformApplicationArn"
+        ]
+        for app, platform in (("fcm", "GCM"), ("apns", "APNS"))
+    }
+    definition = render(
+        {
+            "Partition": "aws-cn",
+            "IncidentsTable": settings().incidents_table,
+            "RescueStepsFunctionArn": steps_arn,
+        }
+    )
     state_machine_arn = boto3.client("stepfunctions").create_state_machine(
-        name="rescue-nearby-rescue",
-        definition=definition,
-        roleArn="arn:aws-cn:iam::123456789012:role/rescue-nearby-local",
-        type="STANDARD",
+        name="rescue-nearby-rescue", definition=definition, roleArn=role, type="STANDARD"
     )["stateMachineArn"]
+    # The handlers read these like any other setting: set them before the first handler imports.
     os.environ["DISPATCH_TOPIC_ARN"] = topic_arn
     os.environ["RESCUE_STATE_MACHINE_ARN"] = state_machine_arn
+    os.environ["PUSH_APPLICATIONS"] = json.dumps(push_applications)
+    settings.cache_clear()
     return EmbeddedAws(mock=mock, dispatch_topic_arn=topic_arn, state_machine_arn=state_machine_arn)

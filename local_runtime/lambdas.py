@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from shared.routes import FUNCTIONS
+from shared.routes import FUNCTIONS, WORKFLOW_FUNCTIONS
 
 MAX_INSTANCES_PER_FUNCTION = 16
 
@@ -73,7 +73,7 @@ class Functions:
     """Every function of the route table, warmed on first use."""
 
     def __init__(self) -> None:
-        self.pools = {name: FunctionPool(name) for name in FUNCTIONS}
+        self.pools = {name: FunctionPool(name) for name in (*FUNCTIONS, *WORKFLOW_FUNCTIONS)}
 
     def invoke(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
         return self.pools[name].invoke(event)

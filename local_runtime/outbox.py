@@ -8,10 +8,14 @@ carrying ``incident_id`` and ``kind`` in their data.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.dal.models import ResponderModel
+
+# The deep link every SMS ends with (shared/messaging/sns.py): rn://incident/<id>?k=<kind>
+_LINK = re.compile(r"rn://incident/(\w+)\?k=(\w+)")
 
 
 def _sns_backend() -> Any:
@@ -51,12 +55,13 @@ def read(to: str | None = None) -> list[dict[str, Any]]:
     if backend.sms_messages:
         by_phone = {r.phone: r.responder_id for r in ResponderModel.scan()}
         for phone, text in list(backend.sms_messages.values()):
+            link = _LINK.search(text)
             items.append(
                 {
                     "to": by_phone.get(phone, phone),
                     "channel": "sms",
-                    "incident_id": None,
-                    "kind": None,
+                    "incident_id": link.group(1) if link else None,
+                    "kind": link.group(2) if link else None,
                     "message": text,
                     "at": now,
                 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 
@@ -15,10 +16,41 @@ class Settings(BaseModel):
     aeds_table: str = Field("rescue-nearby-aeds", alias="AEDS_TABLE")
     geo_table: str = Field("rescue-nearby-geo-index", alias="GEO_INDEX_TABLE")
     incidents_table: str = Field("rescue-nearby-incidents", alias="INCIDENTS_TABLE")
+    alerts_table: str = Field("rescue-nearby-alerts", alias="ALERTS_TABLE")
+    events_table: str = Field("rescue-nearby-incident-events", alias="EVENTS_TABLE")
+    credits_table: str = Field("rescue-nearby-credits", alias="CREDITS_TABLE")
+    sos_keys_table: str = Field("rescue-nearby-sos-keys", alias="SOS_KEYS_TABLE")
+    dispatch_topic_arn: str = Field("", alias="DISPATCH_TOPIC_ARN")
+    rescue_state_machine_arn: str = Field("", alias="RESCUE_STATE_MACHINE_ARN")
+    # SNS mobile platform applications by app platform, as JSON: {"fcm": "arn:...", "apns": "arn:..."}.
+    # They hold the push credentials (FCM key, APNs certificate), so ops create them outside the stack.
+    push_applications: dict[str, str] = Field(default_factory=dict, alias="PUSH_APPLICATIONS")
     region: str = Field("cn-north-1", alias="AWS_REGION")
     time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
     presence_ttl_s: int = Field(900, alias="PRESENCE_TTL_SECONDS", gt=0)
     geo_max_queries: int = Field(6, alias="GEO_MAX_QUERIES", ge=1)
+    # Dispatch (the contract's defaults; every one configurable per deployment)
+    wave1_radius_m: float = Field(1000, alias="WAVE1_RADIUS_M", gt=0, le=5000)
+    wave1_size: int = Field(10, alias="WAVE1_SIZE", ge=1, le=50)
+    wave2_radius_m: float = Field(2000, alias="WAVE2_RADIUS_M", gt=0, le=5000)
+    wave2_size: int = Field(20, alias="WAVE2_SIZE", ge=0, le=50)
+    wave_wait_s: int = Field(60, alias="WAVE_WAIT_SECONDS", ge=1)
+    cpr_slots: int = Field(2, alias="CPR_SLOTS", ge=1, le=10)
+    aed_slots: int = Field(1, alias="AED_SLOTS", ge=0, le=1)
+    aed_radius_m: float = Field(1000, alias="AED_RADIUS_M", gt=0, le=5000)
+    incident_expire_s: int = Field(3 * 3600, alias="INCIDENT_EXPIRE_SECONDS", ge=1)
+    notice_lease_s: int = Field(20, alias="NOTICE_LEASE_SECONDS", ge=1)
+    # Credit points per (incident, responder, reason), as JSON: {"arrived": 10, ...}
+    credit_points: dict[str, int] = Field(
+        default_factory=lambda: {
+            "accepted": 5,
+            "arrived": 10,
+            "cpr_started": 20,
+            "aed_attached": 20,
+            "shock_delivered": 10,
+        },
+        alias="CREDIT_POINTS",
+    )
 
     @classmethod
     def from_environ(cls) -> Settings:
@@ -26,7 +58,11 @@ class Settings(BaseModel):
         env = dict(os.environ)
         if "AWS_REGION" not in env and "AWS_DEFAULT_REGION" in env:
             env["AWS_REGION"] = env["AWS_DEFAULT_REGION"]
-        return cls.model_validate({k: v for k, v in env.items() if k.isupper()})
+        values: dict[str, object] = {k: v for k, v in env.items() if k.isupper()}
+        for name in ("CREDIT_POINTS", "PUSH_APPLICATIONS"):
+            if isinstance(values.get(name), str):
+                values[name] = json.loads(str(values[name]) or "{}")
+        return cls.model_validate(values)
 
 
 @lru_cache(maxsize=1)

@@ -35,11 +35,21 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/responders/nearby", "responders", frozenset({"dispatcher", "admin"})),
     Route("GET", "/v1/responders/{responder_id}", "responders", SIGNED_IN),
     Route("PUT", "/v1/responders/{responder_id}/presence", "responders", SIGNED_IN),
+    Route("GET", "/v1/responders/{responder_id}/credits", "responders", SIGNED_IN),
+    Route("PUT", "/v1/responders/{responder_id}/device", "responders", SIGNED_IN),
     Route("POST", "/v1/aeds", "aeds", frozenset({"aed_manager", "admin"})),
     Route("GET", "/v1/aeds", "aeds", None),
     Route("GET", "/v1/aeds/nearby", "aeds", None),
     Route("PATCH", "/v1/aeds/{aed_id}", "aeds", frozenset({"aed_manager", "admin"})),
+    Route("POST", "/v1/sos", "sos", None),
+    Route("GET", "/v1/incidents/{incident_id}", "incidents", SIGNED_IN),
+    Route("POST", "/v1/incidents/{incident_id}/responses", "incidents", SIGNED_IN),
+    Route("POST", "/v1/incidents/{incident_id}/events", "incidents", SIGNED_IN),
+    Route("POST", "/v1/incidents/{incident_id}/close", "incidents", frozenset({"dispatcher", "admin"})),
 )
+
+# Functions no route reaches: the rescue workflow's steps (invoked by Step Functions).
+WORKFLOW_FUNCTIONS: tuple[str, ...] = ("rescue_steps",)
 
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 

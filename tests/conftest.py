@@ -4,6 +4,7 @@ against the embedded AWS with local credentials that can never reach a real acco
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,9 @@ import pytest
 from local_runtime.aws import prepare_environment
 
 prepare_environment()
+# The rescue workflow's waits, short enough for tests (deployments use the contract's 60 s waves).
+os.environ.setdefault("WAVE_WAIT_SECONDS", "1")
+os.environ.setdefault("INCIDENT_EXPIRE_SECONDS", "120")
 
 
 @pytest.fixture
@@ -54,6 +58,7 @@ class Api:
         sub: str | None = None,
         roles: tuple[str, ...] = (),
         raw_body: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         from local_runtime.events import match, proxy_event
 
@@ -69,7 +74,7 @@ class Api:
             path=path,
             path_parameters=params,
             query=urlencode(query or {}, doseq=True),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **(headers or {})},
             body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
             claims=claims,
         )

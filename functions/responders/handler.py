@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import boto3
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
 from shared.api.params import CrsQ, LatQ, LimitQ, LngQ, RadiusQ, TokenQ
 from shared.api.schemas import (
+    CreditItem,
+    Credits,
+    DeviceAnswer,
+    DeviceBody,
     NearbyResponder,
     NearbyResponders,
     NewResponderBody,
@@ -19,14 +24,18 @@ from shared.api.schemas import (
 )
 from shared.config import settings
 from shared.dal.geo_index import DynamoGeoIndex
+from shared.dal.incidents import DynamoIncidents
 from shared.dal.repositories import DynamoResponders
 from shared.geo.datum import to_wgs84
 from shared.logic import responders as logic
 from shared.logic.ports import Responder
+from shared.messaging.sns import SnsPushRegistry
 
 app = create_app()
 config = settings()
 repo = DynamoResponders()
+incidents = DynamoIncidents()
+push = SnsPushRegistry(boto3.client("sns", region_name=config.region), dict(config.push_applications))
 geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
 
 
@@ -106,6 +115,34 @@ def put_presence(responder_id: str, body: PresenceBody) -> PresenceAnswer:
         ttl_s=config.presence_ttl_s,
     )
     return PresenceAnswer(available=presence.available, expires_at=presence.expires_at)
+
+
+@app.get("/v1/responders/<responder_id>/credits", responses=ERROR_RESPONSES)
+def credits(responder_id: str) -> Credits:
+    balance, items = logic.responder_credits(repo, incidents, current_caller(app), responder_id)
+    return Credits(
+        balance=balance,
+        items=[
+            CreditItem(incident_id=c.incident_id, reason=c.reason, points=c.points, at=c.at) for c in items
+        ],
+    )
+
+
+@app.put("/v1/responders/<responder_id>/device", responses=ERROR_RESPONSES)
+def register_device(responder_id: str, body: DeviceBody) -> DeviceAnswer:
+    logic.register_device(
+        repo,
+        geo,
+        push,
+        current_caller(app),
+        responder_id,
+        platform=body.platform,
+        token=body.token,
+        supported=frozenset(config.push_applications),
+        now=datetime.now(UTC),
+        time_zone=config.time_zone,
+    )
+    return DeviceAnswer(push=True)
 
 
 lambda_handler = entry_point(app)

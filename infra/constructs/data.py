@@ -106,17 +106,16 @@ class DataTables(Construct):
             for g in model_schema(model)["global_secondary_indexes"]
         ]
 
-    def grant_read_write(self, grantee: iam.IGrantable, model: type[Model]) -> None:
-        """Item reads and writes on one table and Queries on its named indexes; no wildcard ARNs."""
+    def grant(self, grantee: iam.IGrantable, model: type[Model], access: c.Access) -> None:
+        """One table for one access level (infra/constants.Access); item-level actions, no wildcard ARNs."""
         table_arn = self.tables[model].table_arn
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=[*READ_ACTIONS, *WRITE_ACTIONS], resource_arns=[table_arn]
-        )
+        actions = {
+            c.READ: READ_ACTIONS,
+            c.UPDATE: ("dynamodb:UpdateItem",),
+            c.READ_WRITE: (*READ_ACTIONS, *WRITE_ACTIONS),
+        }[access]
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[table_arn])
         index_arns = self.index_arns(model)
-        if index_arns:
+        if access != c.UPDATE and index_arns:
+            # Queries on the named indexes (an index cannot be written to directly).
             iam.Grant.add_to_principal(grantee=grantee, actions=list(INDEX_ACTIONS), resource_arns=index_arns)
-
-    def grant_update_item(self, grantee: iam.IGrantable, model: type[Model]) -> None:
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=["dynamodb:UpdateItem"], resource_arns=[self.tables[model].table_arn]
-        )

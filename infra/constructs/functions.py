@@ -1,11 +1,14 @@
-"""The Lambda functions: one per folder under functions/ named in shared.routes.FUNCTIONS.
+"""The Lambda functions: one per folder under functions/ named in shared.routes.FUNCTIONS (reached by
+routes) or shared.routes.WORKFLOW_FUNCTIONS (invoked by the rescue state machine).
 
 Every function ships the same code asset (the functions/ and shared/ packages) and the same dependency
-layer, runs on arm64 Python 3.13 with X-Ray, logs to its own retained log group, and gets only the
-tables infra/constants.FUNCTION_TABLES lists for it.
+layer, runs on arm64 Python 3.13 with X-Ray, logs to its own retained log group, and may do only what
+infra/constants.FUNCTION_GRANTS lists for it.
 """
 
 from __future__ import annotations
+
+import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -15,29 +18,78 @@ from constructs import Construct
 
 from infra import constants as c
 from infra.constructs.data import DataTables
+from infra.constructs.notifications import Notifications
+from infra.constructs.workflow import RescueWorkflow
 from infra.layer import dependencies_code
 from shared.config import Settings
-from shared.routes import FUNCTIONS
+from shared.routes import FUNCTIONS, WORKFLOW_FUNCTIONS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
+ALL_FUNCTIONS: tuple[str, ...] = (*FUNCTIONS, *WORKFLOW_FUNCTIONS)
+
+# Settings (shared/config.py field names) written into the environment at their code defaults, so a
+# deployment sees and tunes them in one place: every function's, and the rescue Policy's, which the sos,
+# incidents and rescue_steps functions must agree on.
+COMMON_SETTINGS = ("time_zone", "presence_ttl_s", "geo_max_queries")
+DISPATCH_SETTINGS = (
+    "wave1_radius_m",
+    "wave1_size",
+    "wave2_radius_m",
+    "wave2_size",
+    "wave_wait_s",
+    "cpr_slots",
+    "aed_slots",
+    "aed_radius_m",
+    "incident_expire_s",
+    "notice_lease_s",
+    "credit_points",
+)
+DISPATCH_TOPIC_ARN = "DISPATCH_TOPIC_ARN"
+PUSH_APPLICATIONS = str(Settings.model_fields["push_applications"].alias)
+RESCUE_STATE_MACHINE_ARN = "RESCUE_STATE_MACHINE_ARN"
 
 
-def settings_environment() -> dict[str, str]:
-    """Deployment settings every function reads (shared/config.py), at their code defaults."""
+def _env_value(value: object) -> str:
+    # Settings.from_environ parses CREDIT_POINTS and PUSH_APPLICATIONS as JSON.
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
+
+
+def settings_environment(*, dispatch: bool = False) -> dict[str, str]:
+    """Deployment settings a function reads (shared/config.py), at their code defaults."""
     fields = Settings.model_fields
+    names = COMMON_SETTINGS + (DISPATCH_SETTINGS if dispatch else ())
     return {
-        str(fields[name].alias): str(fields[name].default)
-        for name in ("time_zone", "presence_ttl_s", "geo_max_queries")
+        str(fields[name].alias): _env_value(fields[name].get_default(call_default_factory=True))
+        for name in names
     }
 
 
+def _role_wildcard_reason(grants: c.FunctionGrants) -> str:
+    reason = (
+        "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
+        "no resource-level permissions (Resource must be *)."
+    )
+    if grants.direct_publish:
+        reason += (
+            " sns:Publish on * sends alerts and stand-downs straight to responders: an SMS to a phone number "
+            "has no resource ARN to name, and app push goes to per-device platform endpoints created at "
+            "run time; the code publishes only to numbers and endpoints stored on the incident's alerts."
+        )
+    return reason
+
+
 class Functions(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, data: DataTables) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, data: DataTables, notifications: Notifications
+    ) -> None:
         super().__init__(scope, construct_id)
-        unplanned = [name for name in FUNCTIONS if name not in c.FUNCTION_TABLES]
+        unplanned = [name for name in ALL_FUNCTIONS if name not in c.FUNCTION_GRANTS]
         if unplanned:
-            raise ValueError(f"functions without an entry in infra/constants.FUNCTION_TABLES: {unplanned}")
+            raise ValueError(f"functions without an entry in infra/constants.FUNCTION_GRANTS: {unplanned}")
+        stale = [name for name in c.FUNCTION_GRANTS if name not in ALL_FUNCTIONS]
+        if stale:
+            raise ValueError(f"infra/constants.FUNCTION_GRANTS names functions that do not exist: {stale}")
 
         self.layer = lambda_.LayerVersion(
             self,
@@ -53,20 +105,50 @@ class Functions(Construct):
         )
         env_var = {spec.model: spec.env_var for spec in c.TABLES}
         self.functions: dict[str, lambda_.Function] = {}
-        for name in FUNCTIONS:
-            models = c.FUNCTION_TABLES[name]
-            self.functions[name] = self._function(
-                name,
-                code,
-                environment={
-                    **settings_environment(),
-                    **{env_var[m]: data.tables[m].table_name for m in models},
-                },
-            )
-            for model in models:
-                data.grant_read_write(self.functions[name], model)
+        for name in ALL_FUNCTIONS:
+            grants = c.FUNCTION_GRANTS[name]
+            environment = {
+                **settings_environment(dispatch=grants.dispatch_settings),
+                **{env_var[m]: data.tables[m].table_name for m in grants.tables},
+            }
+            if grants.dispatch_topic:
+                environment[DISPATCH_TOPIC_ARN] = notifications.dispatch_topic.topic_arn
+            if grants.register_push:  # "{}" when no push: the code then answers 422 and alerts go by SMS
+                environment[PUSH_APPLICATIONS] = _env_value(notifications.push_applications)
+            fn = self.functions[name] = self._function(name, code, environment, grants)
+            for model, access in grants.tables.items():
+                data.grant(fn, model, access)
+            if grants.direct_publish:
+                notifications.grant_direct_publish(fn)
+            if grants.dispatch_topic:
+                notifications.grant_publish(fn, notifications.dispatch_topic)
+            if grants.register_push:
+                notifications.grant_register_push(fn)
 
-    def _function(self, name: str, code: lambda_.Code, environment: dict[str, str]) -> lambda_.Function:
+    def connect_workflow(self, workflow: RescueWorkflow) -> None:
+        """The state machine's ARN and permissions for the functions that start or resume executions.
+
+        A function the machine invokes (WORKFLOW_FUNCTIONS) gets the ARN written from the machine's name:
+        a Ref would make the machine (which names the function) and the function (its environment and
+        role policy) depend on each other, a cycle CloudFormation refuses. The others get the Ref, which
+        also orders their creation after the machine's.
+        """
+        for name, fn in self.functions.items():
+            grants = c.FUNCTION_GRANTS[name]
+            actions = [
+                *(["states:StartExecution"] if grants.start_rescue else []),
+                *(["states:SendTaskSuccess"] if grants.resume_rescue else []),
+            ]
+            if not actions:
+                continue
+            invoked_by_machine = name in WORKFLOW_FUNCTIONS
+            arn = workflow.arn_by_name if invoked_by_machine else workflow.state_machine.state_machine_arn
+            fn.add_environment(RESCUE_STATE_MACHINE_ARN, arn)
+            iam.Grant.add_to_principal(grantee=fn, actions=actions, resource_arns=[arn])
+
+    def _function(
+        self, name: str, code: lambda_.Code, environment: dict[str, str], grants: c.FunctionGrants
+    ) -> lambda_.Function:
         scope = Construct(self, name.title())
         log_group = logs.LogGroup(
             scope,
@@ -102,16 +184,14 @@ class Functions(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },
-            description=f"Rescue Nearby: {name} routes",
+            description=(
+                f"Rescue Nearby: {name} (rescue workflow steps)"
+                if name in WORKFLOW_FUNCTIONS
+                else f"Rescue Nearby: {name} routes"
+            ),
         )
         cdk.Validations.of(role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason=(
-                    "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
-                    "no resource-level permissions (Resource must be *)."
-                ),
-            )
+            cdk.Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=_role_wildcard_reason(grants))
         )
         cdk.Validations.of(fn).acknowledge(
             cdk.Acknowledgment(

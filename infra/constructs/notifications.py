@@ -1,11 +1,20 @@
-"""SNS topics: the dispatch centre hears about incidents no volunteer answered.
+"""SNS: the dispatch centre's topic (incidents no volunteer answered), and direct publishing of alerts
+and stand-downs to responders' phones (SMS) and app endpoints (push).
 
 Encrypted with a customer-managed key (rotated yearly) rather than alias/aws/sns: the AWS-managed key's
 policy cannot be extended, so Step Functions and other service principals could not publish to it.
 Publishers get exactly sns:Publish plus the two KMS actions SNS needs on that key.
+
+App push needs SNS mobile platform applications, which hold the push credentials (FCM key, APNs
+certificate): ops create them outside the stack and pass their ARNs as the `push_applications` context
+value (constants.PUSH_CONTEXT). The function that registers devices may create endpoints in exactly those.
 """
 
 from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -15,10 +24,57 @@ from constructs import Construct
 
 from infra import constants as c
 
+# arn:<partition>:sns:<region>:<account>:app/<SNS platform>/<name> (SNS allows 1-256 of [A-Za-z0-9_.-]).
+PLATFORM_APPLICATION_ARN = re.compile(
+    r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:app/(?P<platform>[A-Z_]+)/[A-Za-z0-9_.-]{1,256}"
+)
+
+
+def push_applications(value: object) -> dict[str, str]:
+    """The `push_applications` context value as {app platform: platform application ARN}.
+
+    Accepts a JSON object string (what `cdk -c push_applications='{...}'` passes) or an object (cdk.json,
+    or a test's context); absent, empty or "{}" means no push. Anything else raises ValueError, which
+    fails synthesis before any resource is built.
+    """
+    where = f"CDK context {c.PUSH_CONTEXT!r}"
+    example = f"""-c {c.PUSH_CONTEXT}='{{"fcm": "arn:aws:sns:<region>:<account>:app/GCM/<name>"}}'"""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{where} is not valid JSON ({error}); expected e.g. {example}") from None
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            f"{where} must be a JSON object of app platform to platform application ARN, "
+            f"got {type(value).__name__}; expected e.g. {example}"
+        )
+    unknown = sorted(str(k) for k in value if k not in c.PUSH_PLATFORMS)
+    if unknown:
+        raise ValueError(f"{where}: unknown platform(s) {unknown}; allowed: {sorted(c.PUSH_PLATFORMS)}")
+    applications: dict[str, str] = {}
+    for platform, arn in sorted(value.items()):
+        match = PLATFORM_APPLICATION_ARN.fullmatch(arn) if isinstance(arn, str) else None
+        sns_platforms = sorted(c.PUSH_PLATFORMS[platform])
+        if match is None or match["platform"] not in sns_platforms:
+            raise ValueError(
+                f"{where}: {platform!r} must be the ARN of an SNS platform application of platform "
+                f"{' or '.join(sns_platforms)} (arn:<partition>:sns:<region>:<account>:app/"
+                f"{sns_platforms[0]}/<name>), got {arn!r}"
+            )
+        applications[platform] = arn
+    return applications
+
 
 class Notifications(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, push_applications: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
+        # App platform -> SNS platform application ARN (see push_applications()); empty: no app push.
+        self.push_applications: dict[str, str] = dict(sorted((push_applications or {}).items()))
         self.key = kms.Key(
             self,
             "TopicKey",
@@ -40,3 +96,19 @@ class Notifications(Construct):
         iam.Grant.add_to_principal(
             grantee=grantee, actions=["kms:GenerateDataKey", "kms:Decrypt"], resource_arns=[self.key.key_arn]
         )
+
+    @staticmethod
+    def grant_direct_publish(grantee: iam.IGrantable) -> None:
+        """sns:Publish with PhoneNumber (SMS) or TargetArn (a mobile platform endpoint). An SMS has no
+        resource ARN, so IAM can only express this as Resource "*"; the caller acknowledges the cdk-nag
+        finding (AwsSolutions-IAM5) with its reason."""
+        iam.Grant.add_to_principal(grantee=grantee, actions=["sns:Publish"], resource_arns=["*"])
+
+    def grant_register_push(self, grantee: iam.IGrantable) -> None:
+        """sns:CreatePlatformEndpoint on exactly the push platform applications; none given, no grant."""
+        if self.push_applications:
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["sns:CreatePlatformEndpoint"],
+                resource_arns=sorted(set(self.push_applications.values())),
+            )

@@ -52,6 +52,7 @@ class DynamoResponders:
             presence_lat=_num(m.presence_lat),
             presence_lng=_num(m.presence_lng),
             presence_expires_at=m.presence_expires_at,
+            push_endpoint_arn=m.push_endpoint_arn,
         )
 
     def save_presence(self, responder: Responder) -> None:
@@ -68,6 +69,12 @@ class DynamoResponders:
                 if responder.presence_expires_at is not None
                 else ResponderModel.presence_expires_at.remove(),
             ],
+            condition=ResponderModel.responder_id.exists(),
+        )
+
+    def save_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None:
+        ResponderModel(responder_id=responder_id).update(
+            actions=[ResponderModel.push_endpoint_arn.set(endpoint_arn)],
             condition=ResponderModel.responder_id.exists(),
         )
 

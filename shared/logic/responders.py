@@ -15,7 +15,16 @@ from ulid import ULID
 
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Caller
-from shared.logic.ports import RESPONDER, GeoIndex, Hit, Responder, ResponderRepository
+from shared.logic.ports import (
+    RESPONDER,
+    Credit,
+    GeoIndex,
+    Hit,
+    IncidentStore,
+    PushRegistry,
+    Responder,
+    ResponderRepository,
+)
 
 
 @dataclass(frozen=True)
@@ -102,11 +111,66 @@ def update_presence(
     # Index first when going off duty (nobody may be alerted after we answer), record first when going on.
     if available:
         repo.save_presence(responder)
-        geo.put(RESPONDER, responder_id, lat, lng, expires_at=int(expires_at.timestamp()))
+        geo.put(
+            RESPONDER,
+            responder_id,
+            lat,
+            lng,
+            expires_at=int(expires_at.timestamp()),
+            attributes=_reach(responder),
+        )
     else:
         geo.remove(RESPONDER, responder_id)
         repo.save_presence(responder)
     return Presence(available=available, expires_at=responder.presence_expires_at)
+
+
+def register_device(
+    repo: ResponderRepository,
+    geo: GeoIndex,
+    push: PushRegistry,
+    caller: Caller,
+    responder_id: str,
+    *,
+    platform: str,
+    token: str,
+    supported: frozenset[str],
+    now: datetime,
+    time_zone: str,
+) -> str:
+    """The responder's app registers for push; alerts then go to the app instead of SMS."""
+    if caller.sub != responder_id:
+        raise NotFound("responder not found")
+    responder = repo.get(responder_id)
+    if responder is None:
+        raise NotFound("responder not found")
+    if platform not in supported:
+        raise ValidationFailed(
+            f"platform: this deployment pushes to {', '.join(sorted(supported)) or 'no app'}"
+        )
+    endpoint = push.endpoint(platform, token, responder_id)
+    repo.save_push_endpoint(responder_id, endpoint)
+    responder.push_endpoint_arn = endpoint
+    if is_available(responder, now, time_zone):  # on duty now: the next alert must already use the app
+        assert responder.presence_lat is not None and responder.presence_lng is not None
+        assert responder.presence_expires_at is not None
+        geo.put(
+            RESPONDER,
+            responder_id,
+            responder.presence_lat,
+            responder.presence_lng,
+            expires_at=int(responder.presence_expires_at.timestamp()),
+            attributes=_reach(responder),
+        )
+    return endpoint
+
+
+def _reach(responder: Responder) -> dict[str, str]:
+    """How to reach a responder travels with the presence, so an SOS alerts without another read."""
+    reach = {"phone": responder.phone}
+    if responder.push_endpoint_arn:
+        reach["push_endpoint_arn"] = responder.push_endpoint_arn
+    return reach
 
 
 @dataclass(frozen=True)
@@ -124,6 +188,14 @@ def paginate(hits: list[Hit], limit: int, next_token: str | None) -> Page:
         offset = int(next_token)
     end = offset + limit
     return Page(items=hits[offset:end], next_token=str(end) if end < len(hits) else None)
+
+
+def responder_credits(
+    repo: ResponderRepository, store: IncidentStore, caller: Caller, responder_id: str
+) -> tuple[int, list[Credit]]:
+    responder = get_responder(repo, caller, responder_id)
+    items = sorted(store.credits(responder_id), key=lambda c: (c.at, c.incident_id, c.reason), reverse=True)
+    return responder.credits_balance, items
 
 
 def nearby_responders(

@@ -54,20 +54,36 @@ class Synthesized:
         return found[0]
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
     from infra import constants as c
     from infra.app import build_app
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(outdir=str(outdir), context=TEST_CONTEXT)
+    app = build_app(outdir=str(outdir), context=context)
     assembly = app.synth()  # raises on any unacknowledged cdk-nag finding
     artifact = assembly.get_stack_by_name(c.STACK_NAME)
     template_path = outdir / artifact.template_file
-    yield Synthesized(
+    return Synthesized(
         app=app,
         stack=app.node.find_child(c.STACK_NAME),
         outdir=outdir,
         template_path=template_path,
         template=json.loads(template_path.read_text(encoding="utf-8")),
     )
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app as `cdk synth` builds it without extra context (no push applications)."""
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"), TEST_CONTEXT)
+
+
+# An FCM platform application passed as ops pass it: `cdk -c push_applications='{"fcm": "arn:..."}'` hands
+# the app a JSON string.
+PUSH_FCM_ARN = "arn:aws:sns:ap-southeast-1:123456789012:app/GCM/rescue-nearby-fcm"
+PUSH_CONTEXT = {**TEST_CONTEXT, "push_applications": json.dumps({"fcm": PUSH_FCM_ARN})}
+
+
+@pytest.fixture(scope="session")
+def synthesized_with_push(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The one extra synthesis: with the push_applications context (an FCM application)."""
+    yield synthesize(tmp_path_factory.mktemp("cdk.out.push"), PUSH_CONTEXT)

@@ -54,6 +54,14 @@ def test_methods_are_the_route_table(synthesized: Synthesized) -> None:
 
 
 @pytest.mark.infra
+def test_anonymous_routes_written_out() -> None:
+    """A route turning anonymous must be a decision: it fails here until it is added (with a reason)."""
+    anonymous = {route_id(r) for r in ROUTES if r.anonymous}
+    assert anonymous == {"GET /v1/health", "GET /v1/aeds", "GET /v1/aeds/nearby", "POST /v1/sos"}
+    assert set(c.PUBLIC_ROUTE_REASONS) == anonymous
+
+
+@pytest.mark.infra
 @pytest.mark.parametrize("route", ROUTES, ids=route_id)
 def test_authorizer_exactly_on_non_anonymous_routes(synthesized: Synthesized, route: Route) -> None:
     props = methods(synthesized)[(route.method, route.path)]

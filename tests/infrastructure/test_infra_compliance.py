@@ -21,11 +21,14 @@ ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 
 # Every finding this stack accepts: (construct path below the stack, rule id). A new acknowledgement must
 # be added here on purpose.
+FUNCTION_SCOPES = ("Health", "Responders", "Aeds", "Sos", "Incidents", "Rescue_Steps")
 FUNCTION_ACKS = {
     (f"Functions/{name}/{part}", rule)
-    for name in ("Health", "Responders", "Aeds")
+    for name in FUNCTION_SCOPES
     for part, rule in (("Role", "AwsSolutions-IAM5[Resource::*]"), ("Function", "AwsSolutions-L1"))
 }
+# The functions whose wildcard (IAM5) also covers sns:Publish to phone numbers and app endpoints.
+DIRECT_PUBLISHERS = {"Sos", "Incidents", "Rescue_Steps"}
 PUBLIC_METHOD_ACKS = {
     (f"Http/Api/Default{r.path}/{r.method}", rule)
     for r in ROUTES
@@ -75,6 +78,29 @@ def test_acknowledgements_are_the_expected_ones_with_reasons(synthesized: Synthe
 
 
 @pytest.mark.infra
+def test_wildcard_reasons_name_what_the_wildcard_covers(synthesized: Synthesized) -> None:
+    """One acknowledgement covers every Resource "*" on a role: its reason must explain each of them."""
+    reasons = {
+        path: reason
+        for path, rule, reason in acknowledgements(synthesized)
+        if rule == "AwsSolutions-IAM5[Resource::*]" and path.startswith("Functions/")
+    }
+    assert set(reasons) == {f"Functions/{name}/Role" for name in FUNCTION_SCOPES}
+    for name in FUNCTION_SCOPES:
+        reason = reasons[f"Functions/{name}/Role"]
+        assert "xray:PutTraceSegments" in reason
+        assert ("sns:Publish" in reason and "SMS" in reason) == (name in DIRECT_PUBLISHERS), name
+
+
+@pytest.mark.infra
+def test_the_sos_route_is_public_for_a_stated_reason(synthesized: Synthesized) -> None:
+    found = {(path, rule): reason for path, rule, reason in acknowledgements(synthesized)}
+    for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+        reason = found[("Http/Api/Default/v1/sos/POST", rule)]
+        assert "bystander" in reason and "without an account" in reason
+
+
+@pytest.mark.infra
 def test_every_acknowledgement_is_needed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """With acknowledgements switched off, cdk-nag must report exactly the acknowledged findings: proof
     that the checks run and that no acknowledgement is stale."""
@@ -113,6 +139,16 @@ def test_cfn_lint_no_errors_with_defaults(synthesized: Synthesized) -> None:
     """Independent of infra/lint.py's region list and skipped checks: no error-level finding at all."""
     matches = lint_file(synthesized.template_path, ManualArgs(regions=["us-east-1"]))
     assert [str(m) for m in matches if m.rule.id.startswith("E")] == []
+
+
+@pytest.mark.infra
+def test_push_context_adds_no_finding(synthesized: Synthesized, synthesized_with_push: Synthesized) -> None:
+    """With push applications (an ARN-scoped grant): still no cdk-nag finding, the same acknowledgements,
+    and cfn-lint clean."""
+    report = json.loads((synthesized_with_push.outdir / "validation-report.json").read_text(encoding="utf-8"))
+    assert [v for plugin in report["pluginReports"] for v in plugin["violations"]] == []
+    assert {(p, r) for p, r, _ in acknowledgements(synthesized_with_push)} == EXPECTED_ACKS
+    assert [str(m) for m in lint_template(synthesized_with_push.template_path)] == []
 
 
 @pytest.mark.infra

@@ -10,7 +10,19 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from infra import constants as c
-from shared.dal.models import ALL_MODELS, TTL_ATTRIBUTES, GeoIndexModel
+from shared.config import settings
+from shared.dal.models import (
+    ALL_MODELS,
+    TTL_ATTRIBUTES,
+    AedModel,
+    AlertModel,
+    CreditModel,
+    EventModel,
+    GeoIndexModel,
+    IncidentModel,
+    ResponderModel,
+    SosKeyModel,
+)
 from shared.geo.cover import INDEX_LEVELS
 from tests.infrastructure.conftest import Synthesized
 
@@ -69,6 +81,41 @@ def table_of(synthesized: Synthesized, model: type[Model]) -> dict[str, Any]:
 def test_one_table_per_model(synthesized: Synthesized) -> None:
     synthesized.assertions.resource_count_is("AWS::DynamoDB::Table", len(ALL_MODELS))
     assert set(SPECS) == set(ALL_MODELS)
+    # Written out: the rescue loop's tables exist, each keyed as the code writes it.
+    assert {m: SPECS[m].construct_id for m in ALL_MODELS} == {
+        ResponderModel: "RespondersTable",
+        AedModel: "AedsTable",
+        GeoIndexModel: "GeoIndexTable",
+        IncidentModel: "IncidentsTable",
+        SosKeyModel: "SosKeysTable",
+        AlertModel: "AlertsTable",
+        EventModel: "EventsTable",
+        CreditModel: "CreditsTable",
+    }
+    keys = {
+        model: {
+            (k["AttributeName"], k["KeyType"])
+            for k in table_of(synthesized, model)["Properties"]["KeySchema"]
+        }
+        for model in (SosKeyModel, AlertModel, EventModel, CreditModel)
+    }
+    assert keys == {
+        SosKeyModel: {("key_hash", "HASH")},
+        AlertModel: {("incident_id", "HASH"), ("responder_id", "RANGE")},
+        EventModel: {("incident_id", "HASH"), ("event_id", "RANGE")},
+        CreditModel: {("responder_id", "HASH"), ("credit_key", "RANGE")},
+    }
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("spec", c.TABLES, ids=lambda s: s.construct_id)
+def test_env_var_is_the_setting_the_model_reads_its_table_name_from(spec: c.TableSpec) -> None:
+    """A table's name reaches a function in spec.env_var; the model must take its name from that setting."""
+    fields = {str(f.alias): name for name, f in type(settings()).model_fields.items()}
+    assert spec.env_var in fields
+    assert getattr(settings(), fields[spec.env_var]) == spec.model.Meta.table_name
+    others = [s for s in c.TABLES if s is not spec]
+    assert all(getattr(settings(), fields[s.env_var]) != spec.model.Meta.table_name for s in others)
 
 
 @pytest.mark.infra
@@ -109,3 +156,13 @@ def test_ttl_where_the_model_has_one(synthesized: Synthesized, model: type[Model
         assert ttl == {"AttributeName": TTL_ATTRIBUTES[model], "Enabled": True}
     else:
         assert ttl is None
+
+
+@pytest.mark.infra
+def test_ttl_tables_written_out(synthesized: Synthesized) -> None:
+    with_ttl = {
+        m: table_of(synthesized, m)["Properties"]["TimeToLiveSpecification"]["AttributeName"]
+        for m in ALL_MODELS
+        if "TimeToLiveSpecification" in table_of(synthesized, m)["Properties"]
+    }
+    assert with_ttl == {GeoIndexModel: "expires_at", SosKeyModel: "expires_at"}

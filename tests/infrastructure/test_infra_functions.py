@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -11,20 +12,76 @@ import pytest
 
 from infra import constants as c
 from shared.config import Settings
-from shared.dal.models import AedModel, GeoIndexModel, ResponderModel
-from shared.routes import FUNCTIONS
-from tests.infrastructure.conftest import Synthesized
+from shared.dal.models import (
+    AedModel,
+    AlertModel,
+    CreditModel,
+    EventModel,
+    GeoIndexModel,
+    IncidentModel,
+    ResponderModel,
+    SosKeyModel,
+)
+from shared.routes import FUNCTIONS, WORKFLOW_FUNCTIONS
+from tests.infrastructure.conftest import PUSH_FCM_ARN, TEST_CONTEXT, Synthesized
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
+ALL_FUNCTIONS = (*FUNCTIONS, *WORKFLOW_FUNCTIONS)
 ENV_VAR = {spec.model: spec.env_var for spec in c.TABLES}
-# Written out here, not read from infra/constants: widening a function's access must fail this test.
-EXPECTED_ACCESS: dict[str, set[Any]] = {
-    "health": set(),
-    "responders": {ResponderModel, GeoIndexModel},
-    "aeds": {AedModel, GeoIndexModel},
-}
 TABLE_ENV_VARS = set(ENV_VAR.values())
+
+# Written out here, not read from infra/constants: widening a function's access must fail these tests.
+READ = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+}
+UPDATE = {"dynamodb:UpdateItem"}
+READ_WRITE = READ | {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+}
+INDEX_QUERY = {"dynamodb:Query", "dynamodb:Scan"}
+EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
+    "health": {},
+    "responders": {ResponderModel: READ_WRITE, GeoIndexModel: READ_WRITE, CreditModel: READ},
+    "aeds": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
+    "sos": {IncidentModel: READ_WRITE, SosKeyModel: READ_WRITE, AlertModel: READ_WRITE, GeoIndexModel: READ},
+    "incidents": {
+        IncidentModel: READ_WRITE,
+        AlertModel: READ_WRITE,
+        EventModel: READ_WRITE,
+        GeoIndexModel: UPDATE,
+    },
+    "rescue_steps": {
+        IncidentModel: READ_WRITE,
+        AlertModel: READ_WRITE,
+        EventModel: READ_WRITE,
+        CreditModel: READ_WRITE,
+        ResponderModel: UPDATE,
+        GeoIndexModel: READ_WRITE,
+    },
+}
+# Beyond tables: SMS/push on "*", the dispatch-centre topic, and the rescue state machine.
+DIRECT_PUBLISH = {"sos", "incidents", "rescue_steps"}
+DISPATCH_TOPIC = {"rescue_steps"}
+STATE_MACHINE_ACTIONS = {
+    "sos": {"states:StartExecution"},
+    "incidents": {"states:SendTaskSuccess"},
+    "rescue_steps": {"states:SendTaskSuccess"},
+}
+DISPATCH_SETTINGS_FUNCTIONS = {"sos", "incidents", "rescue_steps"}
+# Registers app installs for push (PUT /v1/responders/{responder_id}/device): PUSH_APPLICATIONS, and
+# sns:CreatePlatformEndpoint on exactly the platform applications given as context.
+REGISTER_PUSH = {"responders"}
+CREATE_ENDPOINT = "sns:CreatePlatformEndpoint"
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+WITH_INDEXES = {GeoIndexModel}  # the models with global secondary indexes
 
 
 def function_id(synthesized: Synthesized, name: str) -> str:
@@ -65,15 +122,44 @@ def referenced_ids(resource: Any) -> set[str]:
     return found
 
 
+def role_of(synthesized: Synthesized, name: str) -> str:
+    return str(synthesized.resources[function_id(synthesized, name)]["Properties"]["Role"]["Fn::GetAtt"][0])
+
+
+def machine_id(synthesized: Synthesized) -> str:
+    return synthesized.logical_id("Workflow/StateMachine/Resource")
+
+
+def machine_arn_by_name(synthesized: Synthesized) -> dict[str, Any]:
+    (machine,) = synthesized.of_type("AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":states:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":stateMachine:{name}",
+            ],
+        ]
+    }
+
+
 @pytest.mark.infra
-def test_one_function_per_folder_in_the_route_table(synthesized: Synthesized) -> None:
-    synthesized.assertions.resource_count_is("AWS::Lambda::Function", len(FUNCTIONS))
+def test_one_function_per_folder_in_the_route_table_and_the_workflow(synthesized: Synthesized) -> None:
+    assert WORKFLOW_FUNCTIONS == ("rescue_steps",)
+    assert set(FUNCTIONS) == {"health", "responders", "aeds", "sos", "incidents"}
+    synthesized.assertions.resource_count_is("AWS::Lambda::Function", len(ALL_FUNCTIONS))
     handlers = {f["Properties"]["Handler"] for f in synthesized.of_type("AWS::Lambda::Function").values()}
-    assert handlers == {f"functions.{name}.handler.lambda_handler" for name in FUNCTIONS}
+    assert handlers == {f"functions.{name}.handler.lambda_handler" for name in ALL_FUNCTIONS}
 
 
 @pytest.mark.infra
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_function_runtime_and_observability(synthesized: Synthesized, name: str) -> None:
     props = synthesized.resources[function_id(synthesized, name)]["Properties"]
     assert props["Runtime"] == "python3.13"
@@ -93,10 +179,16 @@ def test_layer_targets_the_same_runtime(synthesized: Synthesized) -> None:
     )
 
 
+def environment(synthesized: Synthesized, name: str) -> dict[str, Any]:
+    return dict(
+        synthesized.resources[function_id(synthesized, name)]["Properties"]["Environment"]["Variables"]
+    )
+
+
 @pytest.mark.infra
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_environment_names_exactly_the_granted_tables(synthesized: Synthesized, name: str) -> None:
-    env = synthesized.resources[function_id(synthesized, name)]["Properties"]["Environment"]["Variables"]
+    env = environment(synthesized, name)
     assert {k: v for k, v in env.items() if k in TABLE_ENV_VARS} == {
         ENV_VAR[m]: {"Ref": table_id(synthesized, m)} for m in EXPECTED_ACCESS[name]
     }
@@ -109,29 +201,227 @@ def test_environment_names_exactly_the_granted_tables(synthesized: Synthesized, 
 
 
 @pytest.mark.infra
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_environment_names_the_topic_and_state_machine_where_used(
+    synthesized: Synthesized, name: str
+) -> None:
+    env = environment(synthesized, name)
+    topic = synthesized.logical_id("Notifications/DispatchCentreTopic/Resource")
+    assert env.get("DISPATCH_TOPIC_ARN") == ({"Ref": topic} if name in DISPATCH_TOPIC else None)
+    if name not in STATE_MACHINE_ACTIONS:
+        assert "RESCUE_STATE_MACHINE_ARN" not in env
+    elif name in WORKFLOW_FUNCTIONS:  # invoked by the machine: a Ref back would be a cycle
+        assert env["RESCUE_STATE_MACHINE_ARN"] == machine_arn_by_name(synthesized)
+    else:
+        assert env["RESCUE_STATE_MACHINE_ARN"] == {"Ref": machine_id(synthesized)}
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_dispatch_settings_where_the_rescue_policy_is_built(synthesized: Synthesized, name: str) -> None:
+    """sos, incidents and rescue_steps build the same rescue Policy: the same values, parsed as the code
+    parses them, equal to the code's defaults."""
+    env = {k: v for k, v in environment(synthesized, name).items() if isinstance(v, str)}
+    dispatch = {"WAVE1_RADIUS_M", "WAVE2_SIZE", "WAVE_WAIT_SECONDS", "CPR_SLOTS", "CREDIT_POINTS"}
+    if name not in DISPATCH_SETTINGS_FUNCTIONS:
+        assert not dispatch & set(env)
+        return
+    assert dispatch <= set(env)
+    assert json.loads(env["CREDIT_POINTS"]) == Settings.model_validate({}).credit_points
+    assert Settings.model_validate(
+        {**env, "CREDIT_POINTS": json.loads(env["CREDIT_POINTS"])}
+    ) == Settings.model_validate({})
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_least_privilege(synthesized: Synthesized, name: str) -> None:
-    role_id = synthesized.resources[function_id(synthesized, name)]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role_id = role_of(synthesized, name)
     role = synthesized.resources[role_id]["Properties"]
     assert "ManagedPolicyArns" not in role  # no AWSLambdaBasicExecutionRole
+    assert "Policies" not in role
     statements = role_statements(synthesized, role_id)
-    table_ids = {table_id(synthesized, m) for m in {s.model for s in c.TABLES}}
-    granted = {table_id(synthesized, m) for m in EXPECTED_ACCESS[name]}
-    touched: set[str] = set()
+    table_ids = {table_id(synthesized, m): m for m in {s.model for s in c.TABLES}}
+    topic = synthesized.logical_id("Notifications/DispatchCentreTopic/Resource")
+    key = synthesized.logical_id("Notifications/TopicKey/Resource")
+    log_group = synthesized.resources[function_id(synthesized, name)]["Properties"]["LoggingConfig"][
+        "LogGroup"
+    ]
+    table_actions: dict[Any, set[str]] = {}
+    index_actions: dict[Any, set[str]] = {}
+    wildcard: set[str] = set()
+    other: dict[str, list[Any]] = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
+        assert (
+            "Condition" not in statement and "NotAction" not in statement and "NotResource" not in statement
+        )
         actions = as_list(statement["Action"])
         resources = as_list(statement["Resource"])
-        assert all(not a.endswith(":*") for a in actions), actions
+        assert all(not a.endswith("*") for a in actions), actions
         if resources == ["*"]:
-            assert set(actions) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, actions
+            wildcard |= set(actions)
             continue
-        if any(a.startswith("dynamodb:") for a in actions):
+        assert "*" not in resources
+        for action in actions:
+            if not action.startswith("dynamodb:"):
+                other.setdefault(action, []).extend(resources)
+                continue
             for resource in resources:
                 text = str(resource)
                 assert "/index/*" not in text, "index access must name each index"
-            touched |= referenced_ids(resources) & table_ids
-    assert touched == granted
+                (ref,) = referenced_ids(resource) & set(table_ids)
+                target = index_actions if "/index/" in text else table_actions
+                target.setdefault(table_ids[ref], set()).add(action)
+    assert table_actions == EXPECTED_ACCESS[name]
+    # Index Queries exactly where the table is read, on every index the model has.
+    assert index_actions == {
+        m: INDEX_QUERY
+        for m, actions in EXPECTED_ACCESS[name].items()
+        if m in WITH_INDEXES and actions >= READ
+    }
+    assert wildcard == XRAY | ({"sns:Publish"} if name in DIRECT_PUBLISH else set())
+    expected_other: dict[str, list[Any]] = {
+        "logs:CreateLogStream": [{"Fn::GetAtt": [log_group["Ref"], "Arn"]}],
+        "logs:PutLogEvents": [{"Fn::GetAtt": [log_group["Ref"], "Arn"]}],
+    }
+    if name in DISPATCH_TOPIC:
+        expected_other["sns:Publish"] = [{"Ref": topic}]
+        expected_other["kms:GenerateDataKey"] = [{"Fn::GetAtt": [key, "Arn"]}]
+        expected_other["kms:Decrypt"] = [{"Fn::GetAtt": [key, "Arn"]}]
+    machine = (
+        machine_arn_by_name(synthesized) if name in WORKFLOW_FUNCTIONS else {"Ref": machine_id(synthesized)}
+    )
+    for action in STATE_MACHINE_ACTIONS.get(name, set()):
+        expected_other[action] = [machine]
+    assert other == expected_other
+
+
+def granted(synthesized: Synthesized, name: str) -> set[tuple[str, str]]:
+    """Every (action, resource) a function's role allows, whatever the statements' grouping."""
+    return {
+        (action, json.dumps(resource, sort_keys=True))
+        for statement in role_statements(synthesized, role_of(synthesized, name))
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_no_push_without_the_context(synthesized: Synthesized, name: str) -> None:
+    env = environment(synthesized, name)
+    assert env.get("PUSH_APPLICATIONS") == ("{}" if name in REGISTER_PUSH else None)
+    assert not {action for action, _ in granted(synthesized, name)} & {CREATE_ENDPOINT}
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_push_context_grants_exactly_its_applications(
+    synthesized: Synthesized, synthesized_with_push: Synthesized, name: str
+) -> None:
+    """With push_applications={"fcm": <arn>}: the registering function gets the map and endpoint creation
+    in that one application; nothing else changes, for it or any other function."""
+    env = environment(synthesized_with_push, name)
+    if name in REGISTER_PUSH:
+        assert json.loads(env.pop("PUSH_APPLICATIONS")) == {"fcm": PUSH_FCM_ARN}
+        without = environment(synthesized, name)
+        without.pop("PUSH_APPLICATIONS")
+        assert env == without
+    else:
+        assert env == environment(synthesized, name)
+    added = granted(synthesized_with_push, name) - granted(synthesized, name)
+    assert added == ({(CREATE_ENDPOINT, json.dumps(PUSH_FCM_ARN))} if name in REGISTER_PUSH else set())
+    assert granted(synthesized, name) <= granted(synthesized_with_push, name)
+
+
+@pytest.mark.infra
+def test_push_platforms_are_the_device_routes(synthesized_with_push: Synthesized) -> None:
+    from typing import get_args
+
+    from shared.api.schemas import DeviceBody
+
+    assert set(c.PUSH_PLATFORMS) == set(get_args(DeviceBody.model_fields["platform"].annotation))
+    # The registering function reads the map as the code does.
+    env = environment(synthesized_with_push, "responders")
+    settings = Settings.model_validate({"PUSH_APPLICATIONS": json.loads(env["PUSH_APPLICATIONS"])})
+    assert settings.push_applications == {"fcm": PUSH_FCM_ARN}
+
+
+APNS_ARN = "arn:aws-cn:sns:cn-north-1:123456789012:app/APNS_SANDBOX/rescue-nearby-apns"
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, {}),
+        ("", {}),
+        ("{}", {}),
+        ({}, {}),
+        (json.dumps({"fcm": PUSH_FCM_ARN}), {"fcm": PUSH_FCM_ARN}),
+        ({"apns": APNS_ARN, "fcm": PUSH_FCM_ARN}, {"apns": APNS_ARN, "fcm": PUSH_FCM_ARN}),
+    ],
+)
+def test_push_context_accepts_a_json_string_or_an_object(value: Any, expected: dict[str, str]) -> None:
+    from infra.constructs.notifications import push_applications
+
+    assert push_applications(value) == expected
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('{"fcm": ', "is not valid JSON"),
+        ("arn:aws:sns:ap-southeast-1:123456789012:app/GCM/rescue-nearby-fcm", "is not valid JSON"),
+        ([PUSH_FCM_ARN], "must be a JSON object"),
+        ({"gcm": PUSH_FCM_ARN}, r"unknown platform\(s\) \['gcm'\]; allowed: \['apns', 'fcm'\]"),
+        ({"fcm": "*"}, "'fcm' must be the ARN of an SNS platform application"),
+        ({"fcm": "arn:aws:sns:ap-southeast-1:123456789012:rescue-topic"}, "'fcm' must be the ARN"),
+        ({"apns": PUSH_FCM_ARN}, "'apns' must be the ARN of an SNS platform application of platform APNS"),
+        ('{"fcm": null}', "'fcm' must be the ARN"),  # as a string: jsii drops a None in an object
+    ],
+)
+def test_malformed_push_context_fails_synthesis(value: Any, message: str, tmp_path: Path) -> None:
+    from infra.app import build_app
+
+    with pytest.raises(ValueError, match=rf"CDK context 'push_applications'.*{message}"):
+        build_app(outdir=str(tmp_path), context={**TEST_CONTEXT, "push_applications": value}).synth()
+
+
+@pytest.mark.infra
+def test_geo_index_queries_name_every_index(synthesized: Synthesized) -> None:
+    from infra.constructs.data import model_schema
+
+    gsis = {g["index_name"] for g in model_schema(GeoIndexModel)["global_secondary_indexes"]}
+    geo = table_id(synthesized, GeoIndexModel)
+    for name in ALL_FUNCTIONS:
+        named = {
+            part.removeprefix("/index/")
+            for s in role_statements(synthesized, role_of(synthesized, name))
+            for r in as_list(s["Resource"])
+            if isinstance(r, dict) and "Fn::Join" in r and geo in referenced_ids(r)
+            for part in r["Fn::Join"][1]
+            if isinstance(part, str)
+        }
+        reads = EXPECTED_ACCESS[name].get(GeoIndexModel, set()) >= READ
+        assert named == (gsis if reads else set()), name
+
+
+@pytest.mark.infra
+def test_only_the_api_invokes_route_functions_and_only_the_workflow_the_steps(
+    synthesized: Synthesized,
+) -> None:
+    invoked = {
+        p["Properties"]["FunctionName"]["Fn::GetAtt"][0]
+        for p in synthesized.of_type("AWS::Lambda::Permission").values()
+    }
+    assert invoked == {function_id(synthesized, name) for name in FUNCTIONS}
+    assert all(
+        p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        for p in synthesized.of_type("AWS::Lambda::Permission").values()
+    )
 
 
 @pytest.mark.infra
@@ -141,7 +431,7 @@ def test_code_asset_holds_only_the_handler_packages(synthesized: Synthesized) ->
     asset = synthesized.outdir / f"asset.{keys.pop().removesuffix('.zip')}"
     assert {p.name for p in asset.iterdir()} == {"functions", "shared"}
     assert not list(asset.rglob("__pycache__"))
-    for name in FUNCTIONS:
+    for name in ALL_FUNCTIONS:
         assert (asset / "functions" / name / "handler.py").is_file(), name
 
 

@@ -1,4 +1,6 @@
-"""The state machine runs the repo's ASL file with every placeholder bound; topics are encrypted, SSL-only."""
+"""The state machine runs the repo's ASL file with every placeholder bound, may invoke only its steps
+function and update only incidents, and nothing in the template depends on itself; topics are encrypted,
+SSL-only."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from infra import constants as c
+from shared.routes import WORKFLOW_FUNCTIONS
 from shared.workflow import ASL_PATH, PLACEHOLDERS
 from tests.infrastructure.conftest import Synthesized
 
@@ -17,6 +21,10 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 def state_machine(synthesized: Synthesized) -> dict[str, Any]:
     (machine,) = synthesized.of_type("AWS::StepFunctions::StateMachine").values()
     return machine["Properties"]
+
+
+def steps_function(synthesized: Synthesized) -> str:
+    return synthesized.logical_id("Functions/Rescue_Steps/Function/Resource")
 
 
 @pytest.mark.infra
@@ -35,6 +43,8 @@ def test_definition_is_the_asl_file_with_placeholders_substituted(synthesized: S
     assert substitutions["Partition"] == {"Ref": "AWS::Partition"}
     incidents = synthesized.logical_id("Data/IncidentsTable/Resource")
     assert substitutions["IncidentsTable"] == {"Ref": incidents}
+    steps = steps_function(synthesized)
+    assert substitutions["RescueStepsFunctionArn"] == {"Fn::GetAtt": [steps, "Arn"]}
 
     # The definition ships as an asset; CloudFormation fills ${...} from DefinitionSubstitutions at deploy
     # time. Do the same here, with each intrinsic rendered as a marker, and read the result.
@@ -59,10 +69,22 @@ def test_definition_is_the_asl_file_with_placeholders_substituted(synthesized: S
     assert tables == {f"<{{'Ref': '{incidents}'}}>"}
     resources = {s["Resource"] for s in definition["States"].values() if "Resource" in s}
     assert all(re.fullmatch(r"arn:<\{'Ref': 'AWS::Partition'\}>:states:::[\w:.]+", r) for r in resources)
+    invoked = {
+        s["Parameters"]["FunctionName"]
+        for s in definition["States"].values()
+        if ":lambda:invoke" in s.get("Resource", "")
+    }
+    assert invoked == {f"<{{'Fn::GetAtt': ['{steps}', 'Arn']}}>"}
+    # The closure wait hands the steps function a task token (resumed with SendTaskSuccess).
+    assert any(
+        s.get("Resource", "").endswith(":lambda:invoke.waitForTaskToken")
+        and s["Parameters"]["Payload"].get("token.$") == "$$.Task.Token"
+        for s in definition["States"].values()
+    )
 
 
 @pytest.mark.infra
-def test_workflow_may_update_incidents_and_tell_the_dispatch_centre_only(synthesized: Synthesized) -> None:
+def test_workflow_may_invoke_its_steps_and_update_incidents_only(synthesized: Synthesized) -> None:
     role_id = state_machine(synthesized)["RoleArn"]["Fn::GetAtt"][0]
     statements = [
         s
@@ -75,10 +97,127 @@ def test_workflow_may_update_incidents_and_tell_the_dispatch_centre_only(synthes
         for action in s["Action"] if isinstance(s["Action"], list) else [s["Action"]]:
             by_action.setdefault(action, []).append(s["Resource"])
     incidents = synthesized.logical_id("Data/IncidentsTable/Resource")
-    assert [a for a in by_action if a.startswith("dynamodb:")] == ["dynamodb:UpdateItem"]
-    assert by_action["dynamodb:UpdateItem"] == [{"Fn::GetAtt": [incidents, "Arn"]}]
-    topic = synthesized.logical_id("Notifications/DispatchCentreTopic/Resource")
-    assert by_action["sns:Publish"] == [{"Ref": topic}]
+    specific = {a: r for a, r in by_action.items() if r != ["*"]}
+    assert specific == {
+        "dynamodb:UpdateItem": [{"Fn::GetAtt": [incidents, "Arn"]}],
+        # The unqualified ARN the ASL names: no "<arn>:*" for versions and aliases.
+        "lambda:InvokeFunction": [{"Fn::GetAtt": [steps_function(synthesized), "Arn"]}],
+    }
+    # What is left on "*" is log delivery and X-Ray only (acknowledged, see test_infra_compliance).
+    assert all(a.startswith(("logs:", "xray:")) for a in set(by_action) - set(specific))
+    assert "sns:Publish" not in by_action  # the steps function tells the dispatch centre, not the machine
+
+
+@pytest.mark.infra
+def test_state_machine_is_named_so_its_steps_can_resume_it(synthesized: Synthesized) -> None:
+    """The steps function gets the machine's ARN written from this name (a Ref would be a cycle)."""
+    assert WORKFLOW_FUNCTIONS == ("rescue_steps",)
+    name = state_machine(synthesized)["StateMachineName"]
+    assert name == f"{c.STACK_NAME}-{c.STATE_MACHINE_NAME_SUFFIX}"
+    assert re.fullmatch(r"[\w-]{1,80}", name)
+    env = synthesized.resources[steps_function(synthesized)]["Properties"]["Environment"]["Variables"]
+    arn = env["RESCUE_STATE_MACHINE_ARN"]
+    assert arn["Fn::Join"][1][-1] == f":stateMachine:{name}"
+    assert {v["Ref"] for v in arn["Fn::Join"][1] if isinstance(v, dict)} == {
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::AccountId",
+    }
+
+
+def dependencies(resources: dict[str, Any]) -> dict[str, set[str]]:
+    """Logical id -> the logical ids it refers to (Ref, GetAtt, Sub, DependsOn); pseudo parameters out."""
+
+    def refs(value: Any) -> set[str]:
+        found: set[str] = set()
+        if isinstance(value, dict):
+            if isinstance(value.get("Ref"), str):
+                found.add(value["Ref"])
+            if "Fn::GetAtt" in value:
+                target = value["Fn::GetAtt"]
+                found.add(target[0] if isinstance(target, list) else target.split(".")[0])
+            if isinstance(value.get("Fn::Sub"), str):
+                found |= set(re.findall(r"\$\{([\w]+)", value["Fn::Sub"]))
+            for item in value.values():
+                found |= refs(item)
+        elif isinstance(value, list):
+            for item in value:
+                found |= refs(item)
+        return found
+
+    graph = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        targets = refs(resource.get("Properties", {})) | set(
+            depends_on if isinstance(depends_on, list) else [depends_on]
+        )
+        graph[logical_id] = {t for t in targets if t in resources}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+@pytest.mark.infra
+def test_no_dependency_cycle(synthesized: Synthesized) -> None:
+    """The machine names the steps function, and the steps function may resume the machine: the second
+    must not be a reference, or CloudFormation refuses the template."""
+    graph = dependencies(synthesized.resources)
+    assert find_cycle(graph) is None
+    machine = synthesized.logical_id("Workflow/StateMachine/Resource")
+    assert steps_function(synthesized) in graph[machine]
+
+    # Can fail: the obvious way to hand the steps function the machine's ARN closes a loop.
+    broken = json.loads(json.dumps(synthesized.resources))
+    broken[steps_function(synthesized)]["Properties"]["Environment"]["Variables"][
+        "RESCUE_STATE_MACHINE_ARN"
+    ] = {"Ref": machine}
+    assert find_cycle(dependencies(broken)) is not None
+
+
+@pytest.mark.infra
+def test_missing_placeholder_value_fails_synthesis() -> None:
+    from infra.constructs.workflow import substitutions
+
+    available = {name: "x" for name in PLACEHOLDERS}
+    assert substitutions(available) == available
+    del available["RescueStepsFunctionArn"]
+    with pytest.raises(ValueError, match="RescueStepsFunctionArn"):
+        substitutions(available)
+
+
+@pytest.mark.infra
+def test_a_function_without_grants_fails_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aws_cdk as cdk
+
+    from infra.constructs.data import DataTables
+    from infra.constructs.functions import Functions
+    from infra.constructs.notifications import Notifications
+
+    grants = {k: v for k, v in c.FUNCTION_GRANTS.items() if k != "rescue_steps"}
+    monkeypatch.setattr(c, "FUNCTION_GRANTS", grants)
+    stack = cdk.Stack(cdk.App())
+    with pytest.raises(ValueError, match="rescue_steps"):
+        Functions(stack, "F", data=DataTables(stack, "D"), notifications=Notifications(stack, "N"))
 
 
 @pytest.mark.infra

@@ -1,0 +1,65 @@
+"""Incidents: the dispatcher's and the alerted responder's views, answers, events, closing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shared.api.http import ERROR_RESPONSES, create_app, current_caller, entry_point
+from shared.api.schemas import (
+    AedAssignment,
+    CloseAnswer,
+    CloseBody,
+    EventAnswer,
+    EventBody,
+    IncidentView,
+    ResponseAnswer,
+    ResponseBody,
+)
+from shared.geo.datum import to_wgs84
+from shared.logic import rescue as logic
+from shared.rescue_wiring import rescue
+
+app = create_app()
+wired = rescue()
+
+
+@app.get("/v1/incidents/<incident_id>", responses=ERROR_RESPONSES)
+def get_incident(incident_id: str) -> IncidentView:
+    return IncidentView.model_validate(logic.view_incident(wired.store, current_caller(app), incident_id))
+
+
+@app.post("/v1/incidents/<incident_id>/responses", responses=ERROR_RESPONSES)
+def respond(incident_id: str, body: ResponseBody) -> ResponseAnswer:
+    assignment = logic.respond(
+        wired.store,
+        wired.notifier,
+        current_caller(app),
+        incident_id,
+        body.action,
+        wired.policy,
+        datetime.now(UTC),
+    )
+    if assignment is None:
+        return ResponseAnswer(role=None)
+    aed = AedAssignment(**assignment.aed.__dict__) if assignment.aed else None
+    return ResponseAnswer(role="aed" if assignment.role == "aed" else "cpr", aed=aed)
+
+
+@app.post("/v1/incidents/<incident_id>/events", responses=ERROR_RESPONSES)
+def report(incident_id: str, body: EventBody) -> EventAnswer:
+    lat, lng = body.lat, body.lng
+    if lat is not None and lng is not None:
+        lat, lng = to_wgs84(lat, lng, body.crs)
+    event = logic.record_event(
+        wired.store, current_caller(app), incident_id, body.type, lat, lng, datetime.now(UTC)
+    )
+    return EventAnswer(incident_id=incident_id, type=event.type, at=event.at)
+
+
+@app.post("/v1/incidents/<incident_id>/close", responses=ERROR_RESPONSES)
+def close(incident_id: str, body: CloseBody) -> CloseAnswer:
+    closed = logic.close_incident(wired.store, wired.workflow, incident_id, body.outcome, datetime.now(UTC))
+    return CloseAnswer(incident_id=incident_id, status=closed.status, outcome=closed.outcome or body.outcome)
+
+
+lambda_handler = entry_point(app)

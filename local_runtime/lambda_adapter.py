@@ -1,0 +1,37 @@
+"""Step Functions' Lambda tasks, run in-process: moto would start a Docker container for each
+invocation; here the function's real handler module runs instead (the same pool the gateway uses)."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Any
+
+from local_runtime.lambdas import Functions
+
+FUNCTION_PREFIX = "rescue-nearby-"
+_functions = Functions()
+
+
+def function_name(module: str) -> str:
+    """The moto Lambda name of a functions/<module> handler: rescue_steps → rescue-nearby-rescue-steps."""
+    return FUNCTION_PREFIX + module.replace("_", "-")
+
+
+def install() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    def invoke_in_process(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        module = self.function_name[len(FUNCTION_PREFIX) :].replace("-", "_")
+        payload = json.loads(event) if isinstance(event, str) else (event or {})
+        try:
+            result = _functions.invoke(module, payload)
+        except Exception as error:  # as Lambda reports a function error: type and message
+            return (
+                json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}),
+                True,
+                traceback.format_exc(),
+            )
+        return json.dumps(result, default=str), False, ""
+
+    LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]

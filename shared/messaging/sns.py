@@ -1,0 +1,66 @@
+"""Notifications through SNS: app push to the responder's platform endpoint, SMS where there is none."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.logic.ports import Alert, Notice
+
+# The app and the SMS both open the incident by this link; /dev/outbox reads it back locally.
+DEEP_LINK = "rn://incident/{incident_id}?k={kind}"
+
+
+class SnsNotifier:
+    def __init__(self, client: Any, dispatch_topic_arn: str) -> None:
+        self.client = client
+        self.dispatch_topic_arn = dispatch_topic_arn
+
+    def notify(self, alert: Alert, notice: Notice) -> None:
+        link = DEEP_LINK.format(incident_id=notice.incident_id, kind=notice.kind)
+        if alert.push_endpoint_arn:
+            data = {
+                "incident_id": notice.incident_id,
+                "kind": notice.kind,
+                "message": notice.message,
+                "link": link,
+            }
+            payload = json.dumps({"data": data}, ensure_ascii=False)
+            self.client.publish(
+                TargetArn=alert.push_endpoint_arn,
+                MessageStructure="json",
+                Message=json.dumps(
+                    {"default": notice.message, "GCM": payload, "APNS": payload}, ensure_ascii=False
+                ),
+            )
+            return
+        if not alert.phone:
+            raise ValueError(f"responder {alert.responder_id} has neither an app endpoint nor a phone")
+        self.client.publish(
+            PhoneNumber=alert.phone,
+            Message=f"{notice.message} {link}",
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+
+    def tell_dispatch_centre(self, incident_id: str, message: str) -> None:
+        self.client.publish(
+            TopicArn=self.dispatch_topic_arn,
+            Subject="Rescue Nearby: unanswered incident",
+            Message=json.dumps(
+                {"incident_id": incident_id, "kind": "unanswered", "message": message}, ensure_ascii=False
+            ),
+        )
+
+
+class SnsPushRegistry:
+    """An app install becomes an SNS platform endpoint; its CustomUserData names the responder."""
+
+    def __init__(self, client: Any, applications: dict[str, str]) -> None:
+        self.client = client
+        self.applications = applications
+
+    def endpoint(self, platform: str, token: str, responder_id: str) -> str:
+        arn = self.client.create_platform_endpoint(
+            PlatformApplicationArn=self.applications[platform], Token=token, CustomUserData=responder_id
+        )["EndpointArn"]
+        return str(arn)

@@ -1,0 +1,97 @@
+"""Building blocks for rescue-loop tests: responders on duty, AEDs, SOS, the outbox, executions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from local_runtime import outbox
+from tests.conftest import Api
+
+PATIENT = (30.2590, 120.1605)  # 湖滨, Hangzhou
+METRES_PER_DEG_LAT = 111_195.0
+
+
+def north_of(lat: float, lng: float, metres: float) -> tuple[float, float]:
+    return lat + metres / METRES_PER_DEG_LAT, lng
+
+
+def responder(
+    api: Api, *, at: tuple[float, float], expires_on: str = "2030-01-01", on_duty: bool = True
+) -> str:
+    created = api(
+        "POST",
+        "/v1/responders",
+        {
+            "name": "志愿者",
+            "phone": f"+86139{time.time_ns() % 100_000_000:08d}",
+            "certificate_no": "C",
+            "certificate_expires_on": expires_on,
+        },
+        sub="admin",
+        roles=("admin",),
+    )
+    assert created.status == 201, created.body
+    rid = created.body["responder_id"]
+    if on_duty:
+        put = api(
+            "PUT", f"/v1/responders/{rid}/presence", {"lat": at[0], "lng": at[1], "available": True}, sub=rid
+        )
+        assert put.status == 200, put.body
+    return str(rid)
+
+
+def aed(api: Api, at: tuple[float, float], name: str = "湖滨银泰 AED", hours: str = "24/7") -> str:
+    reply = api(
+        "POST",
+        "/v1/aeds",
+        {"lat": at[0], "lng": at[1], "name": name, "placement": "1F 服务台", "opening_hours": hours},
+        sub="m",
+        roles=("aed_manager",),
+    )
+    assert reply.status == 201, reply.body
+    return str(reply.body["aed_id"])
+
+
+def sos(api: Api, at: tuple[float, float] = PATIENT, key: str | None = None, **extra: Any) -> Any:
+    return api(
+        "POST",
+        "/v1/sos",
+        {"lat": at[0], "lng": at[1], **extra},
+        headers={"Idempotency-Key": key} if key else None,
+    )
+
+
+def sent(to: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    return [i for i in outbox.read(to) if kind is None or i["kind"] == kind]
+
+
+def until(check: Callable[[], Any], *, deadline_s: float = 30.0, what: str = "condition") -> Any:
+    """Poll until check() is truthy, or fail after the deadline: never a bare sleep."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def execution(aws: Any, incident_id: str) -> dict[str, Any]:
+    arn = aws.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + incident_id
+    return boto3.client("stepfunctions").describe_execution(executionArn=arn)
+
+
+def finished(aws: Any, incident_id: str, deadline_s: float = 30.0) -> dict[str, Any]:
+    def ended() -> dict[str, Any] | None:
+        described = execution(aws, incident_id)
+        return described if described["status"] != "RUNNING" else None
+
+    return until(ended, deadline_s=deadline_s, what=f"execution {incident_id} to end")
+
+
+def dispatcher(api: Api, method: str, path: str, body: Any = None) -> Any:
+    return api(method, path, body, sub="dispatcher-1", roles=("dispatcher",))
