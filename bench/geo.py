@@ -15,7 +15,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,8 @@ from bench.geo_runs import Measured, Run, Search
 from bench.section import Section
 
 RADII_M = (300.0, 1000.0, 2000.0)
-SEARCHES_PER_RADIUS = 200
+# 200 is the benchmark; BENCH_SEARCHES=20 makes a quick smoke run (its figures are not the benchmark's).
+SEARCHES_PER_RADIUS = int(os.environ.get("BENCH_SEARCHES", "200"))
 SYSTEMS = ("this project", "dynamodb-geo", "full Scan")
 FIGURE_KEYS = {"this project": None, "dynamodb-geo": "dynamodbgeo", "full Scan": "scan"}
 TARGETS = "targets for this project: recall 1.0, ≤ 6 Queries in 1 round, read ratio ≤ 1.5"
@@ -48,9 +49,9 @@ def _job(what: str, dataset: Dataset, searches: Sequence[Search]) -> Any:
         "dynamodb-geo": geo_runs.run_dynamodbgeo,
         "full Scan": geo_runs.run_scan,
     }
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     result = runners[what](dataset, searches)
-    return result, time.monotonic() - started
+    return result, time.monotonic() - started, time.process_time() - cpu_started
 
 
 @dataclass
@@ -149,39 +150,73 @@ def _table(rows: Sequence[Row], datasets: Sequence[Dataset], runs: Sequence[Run]
             f"{f['rounds_per_search_max']:.2f} rounds, read ratio {f['read_ratio_max']:.3f}"
         )
     lines.append(f"  ({TARGETS})")
-    lines += ["", "runs (each in its own process and embedded AWS):"]
+    lines += [
+        "",
+        "runs (each process has its own embedded AWS; wall clock summed over processes, CPU, writes):",
+    ]
     for run in runs:
         note = f"; {run.note}" if run.note else ""
         writes = f"{run.items_loaded:,} item writes"
-        lines.append(f"  {run.system:<13} {run.dataset:<20} {run.seconds:>6.1f} s, {writes}{note}")
+        split = f" in {run.processes} processes" if run.processes > 1 else ""
+        times = f"{run.seconds:>6.1f} s{split}, {run.cpu_seconds:>6.1f} s CPU"
+        lines.append(f"  {run.system:<13} {run.dataset:<20} {times}, {writes}{note}")
     lines.append(f"  geo section: {seconds:.0f} s wall clock")
     return "\n".join(lines)
+
+
+def _parts(dataset: Dataset, what: str) -> list[tuple[float, ...]]:
+    """Radii per job: a big dataset's runs are split so that two cores finish at about the same time."""
+    if what in ("this project", "dynamodb-geo") and len(dataset.points) > 5000:
+        return [RADII_M[-1:], RADII_M[:-1]]
+    return [RADII_M]
+
+
+def _estimate(what: str, dataset: Dataset, radii: Sequence[float]) -> float:
+    """Rough CPU cost, to start the longest jobs first."""
+    weight = {"dynamodb-geo": 2.0, "this project": 1.3, "full Scan": 0.2, "truth": 0.1}[what]
+    return weight * len(dataset.points) * sum(r * r for r in radii)
 
 
 def run(workers: int | None = None) -> Section:
     started = time.monotonic()
     datasets = [taipei_aeds(), hangzhou_responders()]
     searches = {d.name: searches_for(d) for d in datasets}
-    # Largest first, so the two cores finish together.
-    jobs = [
-        (what, d)
-        for d in reversed(datasets)
-        for what in ("dynamodb-geo", "this project", "full Scan", "truth")
-    ]
+    jobs = sorted(
+        ((what, d, radii) for d in datasets for what in ("truth", *SYSTEMS) for radii in _parts(d, what)),
+        key=lambda job: -_estimate(*job),
+    )
     workers = workers or int(os.environ.get("BENCH_WORKERS", "0")) or min(len(jobs), os.cpu_count() or 1)
-    truth: dict[str, list[list[tuple[float, str]]]] = {}
-    runs: dict[tuple[str, str], Run] = {}
+    truth: dict[str, list[list[tuple[float, str]]]] = {
+        d.name: [[] for _ in searches[d.name]] for d in datasets
+    }
+    measured: dict[tuple[str, str], list[Measured | None]] = {
+        (system, d.name): [None] * len(searches[d.name]) for system in SYSTEMS for d in datasets
+    }
+    parts: dict[tuple[str, str], list[Run]] = {(system, d.name): [] for system in SYSTEMS for d in datasets}
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures: dict[Future[Any], tuple[str, Dataset]] = {
-            pool.submit(_job, what, d, searches[d.name]): (what, d) for what, d in jobs
-        }
-        for future, (what, d) in futures.items():
-            result, seconds = future.result()
-            print(f"[bench geo] {what} on {d.name}: {seconds:.1f} s", file=sys.stderr, flush=True)
+        futures: dict[Future[Any], tuple[str, Dataset, tuple[float, ...], list[int]]] = {}
+        for what, d, radii in jobs:
+            picked = [i for i, s in enumerate(searches[d.name]) if s.radius_m in radii]
+            future = pool.submit(_job, what, d, [searches[d.name][i] for i in picked])
+            futures[future] = (what, d, radii, picked)
+        for future in as_completed(futures):
+            what, d, radii, picked = futures[future]
+            result, wall, cpu = future.result()
+            radii_text = "/".join(f"{r:.0f}" for r in radii)
+            print(
+                f"[bench geo] {what} on {d.name} ({radii_text} m): {wall:.0f} s, {cpu:.0f} s CPU",
+                file=sys.stderr,
+                flush=True,
+            )
             if what == "truth":
-                truth[d.name] = result
-            else:
-                runs[(what, d.name)] = result
+                for i, found in zip(picked, result, strict=True):
+                    truth[d.name][i] = found
+                continue
+            result.seconds, result.cpu_seconds = wall, cpu
+            parts[(what, d.name)].append(result)
+            for i, m in zip(picked, result.measured, strict=True):
+                measured[(what, d.name)][i] = m
+    runs = {key: _merge(part_runs, measured[key]) for key, part_runs in parts.items()}
     rows = [
         row
         for system in SYSTEMS
@@ -193,3 +228,17 @@ def run(workers: int | None = None) -> Section:
     for system in SYSTEMS[1:]:
         figures[str(FIGURE_KEYS[system])] = _figures(rows, system)
     return Section(_table(rows, datasets, ordered_runs, time.monotonic() - started), figures)
+
+
+def _merge(part_runs: Sequence[Run], measured: Sequence[Measured | None]) -> Run:
+    first = part_runs[0]
+    return Run(
+        system=first.system,
+        dataset=first.dataset,
+        measured=[m for m in measured if m is not None],
+        items_loaded=sum(r.items_loaded for r in part_runs),
+        seconds=sum(r.seconds for r in part_runs),
+        note=first.note,
+        cpu_seconds=sum(r.cpu_seconds for r in part_runs),
+        processes=len(part_runs),
+    )

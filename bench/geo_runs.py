@@ -76,6 +76,8 @@ class Run:
     items_loaded: int
     seconds: float
     note: str = ""
+    cpu_seconds: float = 0.0
+    processes: int = 1
 
 
 def brute_force(dataset: Dataset, searches: Sequence[Search]) -> list[list[tuple[float, str]]]:

@@ -1,24 +1,31 @@
 """The SOS critical path on the local runtime: how many AWS round trips, one after another, stand between
 an SOS arriving and its first alert going out, and how long POST /v1/sos takes through the HTTP gateway.
 
-Everything runs in one spawned process with its own embedded AWS (as `make run` starts it: moto, the
-local API Gateway on a free 127.0.0.1 port, the seeded synthetic Hangzhou demo).
+Everything runs in one spawned process with its own embedded AWS, started as `make run` starts it (moto,
+the local API Gateway on a free 127.0.0.1 port, the seeded synthetic Hangzhou demo). The rescue
+workflow's waits are set far beyond the bench's length, so no incident wakes up during it.
 
-Sequential AWS calls. Every botocore call (boto3's clients and pynamodb's alike go through
-``BaseClient._make_api_call``) made on behalf of one SOS request is recorded with its service, operation,
+Sequential AWS calls. Every botocore call made on behalf of one SOS request (boto3's clients and
+pynamodb's alike go through ``BaseClient._make_api_call``) is recorded with its service, operation,
 start, end and thread. "On behalf of" is a context variable set where the gateway hands the request to
-the sos function and carried into the thread pools the request fans out to; the rescue workflow's own
-calls (its first step runs as soon as the SOS starts it, in another thread) are not the request's and
-are left out. A call's depth is 1 + the largest depth among the calls that had *ended* before it
-*started*: calls in flight together add one level, not one each. The figure is the depth of the first
-SNS Publish, the worst over the runs.
+the sos function and carried into the thread pools the request fans out to; the workflow's own calls
+(its first step runs as soon as the SOS starts it, in moto's thread) are not the request's and are left
+out. A call's depth is 1 + the largest depth among the calls that had *ended* before it *started*, so
+calls in flight together add one level, not one each; the figure is the depth of the first SNS Publish,
+the worst over the runs. moto answers in-process in pure Python: under one interpreter lock, calls
+issued together would mostly run one after another and look sequential, so each recorded call first
+sleeps ``SIMULATED_RTT_S`` (as a real round trip waits on the network, the lock free) and garbage
+collection is paused during each instrumented SOS (a full collection of moto's heap stalls every thread
+for up to a second). As a cross-check, each call also carries the number of calls it waited for, one
+after another, followed through ``Future.result``: that count leaves out a call that queued for a free
+worker thread, which the depth rightly counts (the wait is as long as a round trip).
 
 Wall time. POST /v1/sos from the client's send to its 202 (which comes after wave 1 is published), each
 with a fresh Idempotency-Key, at seeded random points of the demo area (drawn the way the seed places
-people: district centres, Gaussian spread, nobody on the lake). The first request is a warm-up (the sos
-function's cold start) and is discarded; nothing else is. Between two SOS the bench waits until the
-previous incident's workflow has parked in its first wait, so each SOS meets an idle platform (locally
-the workflow shares the process, and so the interpreter, with the gateway).
+people: district centres, Gaussian spread, nobody on the lake), without instrumentation. The first
+request is a warm-up (the sos function's cold start) and is discarded; nothing else is. Between two SOS
+the bench waits until the previous incident's workflow has parked in its first wait, so each SOS meets an
+idle platform (locally the workflow shares the process, and the interpreter, with the gateway).
 """
 
 from __future__ import annotations
@@ -45,10 +52,9 @@ from bench.section import Section
 
 WALL_RUNS = 60  # timed SOS, after one warm-up
 DEPTH_RUNS = 30  # instrumented SOS (untimed: each recorded call waits SIMULATED_RTT_S first)
-# moto answers in-process in pure Python: under one GIL, calls issued together would mostly run one
-# after another and look sequential. Each recorded call first sleeps this long, as a real round trip
-# waits on the network, so that calls in flight together overlap as they would against AWS.
-SIMULATED_RTT_S = 0.05
+# Longer than moto's work for a whole round of parallel calls done one at a time (~10 ms a call): then
+# every call issued with others starts before any of them ends. 50 ms still let stalls through.
+SIMULATED_RTT_S = 0.15
 RNG_SEED = 20261201
 TARGET_DEPTH = 4
 QUIET_DEADLINE_S = 30.0
@@ -332,46 +338,51 @@ def run() -> Section:
 
 def summarize(m: Measured) -> Section:
     per_run = [
-        (calls, depths(calls)[first]) for calls in m.runs if (first := first_publish(calls)) is not None
+        (c, depths(c)[first], c[first].hops) for c in m.runs if (first := first_publish(c)) is not None
     ]
     if not per_run:
         raise RuntimeError("no instrumented SOS alerted anyone: nothing to measure")
-    by_depth = Counter(d for _, d in per_run)
+    by_depth = Counter(d for _, d, _ in per_run)
     worst = max(by_depth)
-    worst_run = next(calls for calls, d in per_run if d == worst)
+    worst_run, _, worst_hops = next(r for r in per_run if r[1] == worst)
     typical = by_depth.most_common(1)[0][0]
-    typical_run = next(calls for calls, d in per_run if d == typical)
+    typical_run = next(c for c, d, _ in per_run if d == typical)
     figures = {
         "sequential_aws_calls": worst,
         "wall_ms_p50": round(percentile(m.wall_ms, 50), 1),
         "wall_ms_p95": round(percentile(m.wall_ms, 95), 1),
     }
     silent = len(m.runs) - len(per_run)
-    calls_per_sos = statistics.median(len(c) for c, _ in per_run)
+    calls_per_sos = statistics.median(len(c) for c, _, _ in per_run)
     lines = [
         "SOS critical path on the local runtime (moto in-process, the HTTP gateway, seeded Hangzhou demo)",
         "",
         f"sequential AWS round trips from an SOS's arrival to its first alert (SNS Publish), "
         f"{len(m.runs)} instrumented SOS",
         f"(each recorded call waits {SIMULATED_RTT_S * 1000:.0f} ms first, as on a network, so that calls "
-        "in flight together overlap; garbage collection paused during each):",
+        "in flight together overlap;",
+        " garbage collection paused during each):",
         f"  worst {worst}  (target ≤ {TARGET_DEPTH}: {'met' if worst <= TARGET_DEPTH else 'NOT met'}); "
-        + ", ".join(f"{n} runs at {d}" for d, n in sorted(by_depth.items()))
+        + ", ".join(f"{n} run{'s' if n > 1 else ''} at {d}" for d, n in sorted(by_depth.items()))
         + (f"; {silent} alerted nobody (no Publish)" if silent else ""),
         f"  the worst run, level by level:  {chain(worst_run)}",
     ]
     if typical != worst:
         lines.append(f"  a typical run ({typical}):  {chain(typical_run)}")
     lines += [
+        f"  the same run counting only the calls each one waited for ({worst_hops}; a call queued for a free "
+        "worker thread",
+        f"  waited too, for no result):  {chain(worst_run, [c.hops for c in worst_run])}",
         f"  AWS calls in all per alerting SOS request: median {calls_per_sos:g}",
         "",
         f"POST /v1/sos wall time (sent → 202, after wave 1 is published), {len(m.wall_ms)} SOS at seeded "
-        "random points of the demo area, each with a fresh Idempotency-Key:",
+        "random points",
+        " of the demo area, each with a fresh Idempotency-Key:",
         f"  p50 {figures['wall_ms_p50']:.1f} ms   p95 {figures['wall_ms_p95']:.1f} ms   "
         f"min {min(m.wall_ms):.1f}   max {max(m.wall_ms):.1f}   "
         f"(discarded: only the first request, a warm-up: {m.warmup_ms:.0f} ms)",
-        f"  {sum(1 for g in m.gc_ms if g > 0)} of them overlapped a garbage collection of the whole process "
-        f"(the embedded AWS's items are Python objects): up to {max(m.gc_ms):.0f} ms of one SOS",
+        f"  {sum(1 for g in m.gc_ms if g >= 10)} of them spent ≥ 10 ms stalled in garbage collection, up to "
+        f"{max(m.gc_ms):.0f} ms (the embedded AWS's items are Python objects)",
         f"  alerts per SOS: median {statistics.median(m.alerted):.0f}, max {max(m.alerted)}; "
         f"{sum(1 for a in m.alerted if a == 0)} of {len(m.alerted)} alerted nobody",
         "  each SOS met an idle platform (the previous incident's workflow parked in its first wait).",

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -269,6 +270,18 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
     expect(roles == ["aed", "cpr", "cpr"], "accepted", f"roles were {roles}, expected two cpr and one aed")
 
     # -- every slot filled: the others are stood down --------------------------------------------
+    # On a slow machine the first wait may end before the last slot is filled: wave 2 then alerts more.
+    wave1 = {a["responder_id"] for a in alerts}
+    alerts = sorted(
+        api.ok("stand-down", "GET", f"/v1/incidents/{incident_id}", as_=DISPATCHER)["alerts"],
+        key=lambda a: a["distance_m"],
+    )
+    wave2 = [a for a in alerts if a["responder_id"] not in wave1]
+    if wave2:
+        say(
+            f"wave 2 (slots still open after {wave_wait_s} s): {len(wave2)} more alerted: "
+            + ", ".join(f"{short(a['responder_id'])} {metres(a['distance_m'])}" for a in wave2)
+        )
     others = {a["responder_id"] for a in alerts} - {m.responder_id for m in team}
 
     def stand_downs() -> list[dict[str, Any]]:
@@ -345,13 +358,22 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
         "closed",
         f"final status {final['status']}, outcome {final['outcome']}",
     )
-    states: dict[str, int] = {}
-    for alert in final["alerts"]:
-        states[alert["state"]] = states.get(alert["state"], 0) + 1
+    states = Counter(alert["state"] for alert in final["alerts"])
+    # The contract: one alert per alerted responder, one stand-down for each who did not accept, and
+    # the workflow's finish (after the close) repeats neither.
+    notices = Counter(
+        (item["to"], item["kind"])
+        for item in api.ok("closed", "GET", "/dev/outbox")["items"]
+        if item["incident_id"] == incident_id
+    )
+    expected = {(a["responder_id"], "alert"): 1 for a in final["alerts"]} | {
+        (a["responder_id"], "stand_down"): 1 for a in final["alerts"] if a["state"] != "accepted"
+    }
+    expect(notices == expected, "closed", f"notices sent {dict(notices)}, expected {expected}")
     say(
         f"incident {final['status']} ({final['outcome']}): "
         + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
-        + f"; {len(final['events'])} events on record"
+        + f"; {len(final['events'])} events on record; one alert each, one stand-down each for the others"
     )
 
 

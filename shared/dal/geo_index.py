@@ -13,8 +13,9 @@ from shared.geo.cover import INDEX_LEVELS, Cover, KeyRange, cover_box, cover_cir
 from shared.geo.distance import haversine_m
 from shared.logic.ports import Hit
 
-# Queries of one search run side by side; more threads than a cover ever needs buys nothing.
-_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="geo-query")
+# Queries of one search run side by side, and an SOS runs two searches at once (responders and AEDs,
+# up to 6 Queries each): fewer workers than that would push Queries into a second round.
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="geo-query")
 
 
 class IndexedPoint(NamedTuple):

@@ -44,6 +44,11 @@ def _conditional_failed(error: Exception) -> bool:
     ) or "ConditionalCheckFailed" in str(error)
 
 
+def _refused_by_condition(error: TransactWriteError) -> bool:
+    """A transaction cancelled because one of its conditions said no (not a fault to retry)."""
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or [])
+
+
 def _try(write: Any) -> bool:
     """Run a conditional write: True if it happened, False if its condition said no."""
     try:
@@ -294,9 +299,7 @@ class DynamoIncidents:
                         condition=GeoIndexModel.entity_key.exists() & _CLAIMED_BY.does_not_exist(),
                     )
         except TransactWriteError as error:
-            if any(
-                r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []
-            ):
+            if _refused_by_condition(error):
                 return False
             raise
         return True
@@ -310,7 +313,8 @@ class DynamoIncidents:
         )
 
     def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool:
-        """alerted → stood_down, with its notice, once: the condition makes it exactly one."""
+        """alerted → stood_down, with its notice, once: the condition makes it exactly one. An alert
+        still being sent is stood down too: its publisher finishes, the stand-down follows."""
         return _try(
             lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
                 actions=[
@@ -318,7 +322,7 @@ class DynamoIncidents:
                     AlertModel.notice.set("stand_down"),
                     AlertModel.notice_lease_until.set(lease_until),
                 ],
-                condition=(AlertModel.state == "alerted") & AlertModel.notice.does_not_exist(),
+                condition=AlertModel.state == "alerted",
             )
         )
 
@@ -386,9 +390,7 @@ class DynamoIncidents:
                         condition=ResponderModel.responder_id.exists(),
                     )
         except TransactWriteError as error:
-            if any(
-                r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []
-            ):
+            if _refused_by_condition(error):
                 return False
             raise
         return True

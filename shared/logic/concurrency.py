@@ -7,18 +7,21 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="rescue")
+# Two pools: `together` tasks may themselves call `each` and wait for it; from one shared pool, enough
+# concurrent requests (one process serves them all locally) would leave every worker waiting.
+_OUTER = ThreadPoolExecutor(max_workers=16, thread_name_prefix="rescue-together")
+_INNER = ThreadPoolExecutor(max_workers=32, thread_name_prefix="rescue-each")
 
 
 def together(*calls: Callable[[], Any]) -> list[Any]:
     """Start every call, wait for all; the first error is raised after all have finished."""
-    futures = [_POOL.submit(call) for call in calls]
+    futures = [_OUTER.submit(call) for call in calls]
     return [f.result() for f in futures]
 
 
 def each(function: Callable[[T], Any], items: Iterable[T]) -> list[Any]:
     """``function`` over ``items`` in parallel; results (or exceptions, returned not raised) in order."""
-    futures = [_POOL.submit(function, item) for item in items]
+    futures = [_INNER.submit(function, item) for item in items]
     results: list[Any] = []
     for future in futures:
         try:

@@ -8,6 +8,7 @@ credits are written once per (incident, responder, reason) in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -317,6 +318,11 @@ def dispatch_wave(
     fresh = [a for a, ok in zip(alerts, written, strict=True) if ok is True]
     store.set_wave(incident_id, wave)
     failed = _deliver(store, notifier, incident, fresh, "alert")
+    # The last slot may have filled while this wave went out, after that accept stood the others
+    # down: stand down the newcomers too (the conditional write keeps it to one each).
+    after = store.get(incident_id)
+    if after is not None and (after.closed or after.slots_open == 0):
+        stand_down_the_rest(store, notifier, after, policy, now)
     if failed:
         raise NoticesPending(f"{incident_id}: {failed} alerts of wave {wave} not yet delivered")
     return {"alerted": len(fresh)}
@@ -358,6 +364,7 @@ def finish(
     incident = _incident(store, incident_id)
     if not incident.closed:
         raise Conflict("incident is still open")
+    deliver_pending(store, notifier, incident, policy, now)  # anything a failed step left behind
     stood = stand_down_the_rest(store, notifier, incident, policy, now)
     for alert in store.alerts(incident_id):
         if alert.aed_id:
@@ -439,7 +446,10 @@ def respond(
             store.advance_status(incident_id, "responding", ("dispatching",))
             after = store.get(incident_id)
             if after is not None and after.slots_open == 0:
-                stand_down_the_rest(store, notifier, after, policy, now)
+                # The accept stands whatever SNS does: a stand-down that fails keeps its notice
+                # pending and the workflow's finish delivers it.
+                with contextlib.suppress(NoticesPending):
+                    stand_down_the_rest(store, notifier, after, policy, now)
             return Assignment(role=role, aed=aed)
     raise Conflict("thank you: enough helpers are on the way", code="no_longer_needed")
 

@@ -39,7 +39,7 @@ class Spot:
     """A point to index, placed relative to the search centre, and what happens to it."""
 
     bearing: float
-    fraction: float  # of the radius (plus 1 m, so radius 0 still places points); > 1 is outside
+    fraction: float  # of the radius (at least 1 m): 1.0 is on the rim, above 1 outside
     expires: str  # a key of EXPIRES_AT
     removed: bool
 
@@ -113,7 +113,7 @@ radii = st.floats(0.0, 5000.0) | st.sampled_from([0.0, 300.0, 1000.0, 2000.0, 50
     lat=0.0,
     lng=180.0,
     radius=2000.0,
-    layout=[Spot(b, 0.99, "never", False) for b in (80, 100, 260, 280)],
+    layout=[Spot(b, f, "never", False) for b in (80, 100, 260, 280) for f in (0.99, 1.0, 1.001)],
     twins=1,
 )
 @example(
@@ -129,7 +129,7 @@ def test_search_is_brute_force(
     geo = DynamoGeoIndex()
     points = []
     for i, spot in enumerate(layout):
-        p_lat, p_lng = destination(lat, lng, spot.bearing, (radius + 1.0) * spot.fraction)
+        p_lat, p_lng = destination(lat, lng, spot.bearing, max(radius, 1.0) * spot.fraction)
         for twin in range(1 + (twins if i == 0 else 0)):  # same place, different ids: ties go by id
             stored = IndexedPoint(
                 f"e{i:02d}-{twin}", storable(p_lat), storable(p_lng), EXPIRES_AT[spot.expires]
