@@ -121,6 +121,7 @@ def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
             authorize(event)
         except DomainError as error:
             return _proxy_error(error.status, error.code, error.message)
+        _json_bodies(event)
         try:
             return app.resolve(event, context)
         except Exception:  # the last line of defence: log it, answer in the contract's shape
@@ -128,6 +129,16 @@ def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
             return _proxy_error(500, "internal_error", "internal error")
 
     return lambda_handler
+
+
+def _json_bodies(event: dict[str, Any]) -> None:
+    """The API speaks JSON only: a body sent with another content type (curl's default form type,
+    say) is read as JSON, never as a form, so the answer is the same whatever the client's default."""
+    for name in ("headers", "multiValueHeaders"):
+        headers = event.get(name) or {}
+        for key in list(headers):
+            if key.lower() == "content-type":
+                headers[key] = ["application/json"] if name == "multiValueHeaders" else "application/json"
 
 
 def _proxy_error(status: int, code: str, message: str) -> dict[str, Any]:

@@ -78,3 +78,13 @@ def test_invalid_sos_is_rejected_without_an_incident(api):
     assert api("POST", "/v1/sos", raw_body="{").status == 400
     assert api("POST", "/v1/sos", {"lat": 30.1, "lng": 120.1, "caller_phone": "110"}).status == 422
     assert incidents() == []
+
+
+def test_a_json_body_sent_as_a_form_still_raises_the_sos(api):
+    reply = api(
+        "POST",
+        "/v1/sos",
+        raw_body='{"lat": 30.2587, "lng": 120.1650}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},  # what curl -d sends
+    )
+    assert reply.status == 202, reply.body
