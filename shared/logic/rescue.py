@@ -459,35 +459,21 @@ def _option(incident: Incident, aed_id: str | None) -> AedOption | None:
 
 
 def _role_preferences(incident: Incident, alert: Alert) -> list[tuple[str, AedOption | None]]:
-    """The AED slot goes to the acceptor whose detour via an AED is smallest compared with running
-    straight to the patient; the nearest acceptors start CPR. AEDs are tried nearest-detour first."""
+    """The AED slot goes to an acceptor whose detour via an AED is small next to running straight to
+    the patient (or when CPR is full); the others start CPR. AEDs are tried smallest detour first."""
     direct = haversine_m(alert.lat, alert.lng, incident.lat, incident.lng)
-    options = sorted(
-        incident.aed_options or [],
-        key=lambda o: (
-            haversine_m(alert.lat, alert.lng, o.lat, o.lng)
-            + haversine_m(o.lat, o.lng, incident.lat, incident.lng)
-            - direct
-        ),
-    )
-    aed_open = incident.filled_aed < incident.slots_aed and options
+
+    def detour(option: AedOption) -> float:
+        via = haversine_m(alert.lat, alert.lng, option.lat, option.lng)
+        return via + haversine_m(option.lat, option.lng, incident.lat, incident.lng) - direct
+
+    options = sorted(incident.aed_options or [], key=detour)
+    aed_open = bool(options) and incident.filled_aed < incident.slots_aed
     cpr_open = incident.filled_cpr < incident.slots_cpr
-    choices: list[tuple[str, AedOption | None]] = []
-    detour = (
-        haversine_m(alert.lat, alert.lng, options[0].lat, options[0].lng)
-        + haversine_m(options[0].lat, options[0].lng, incident.lat, incident.lng)
-        - direct
-        if options
-        else float("inf")
-    )
-    aed_first = aed_open and (not cpr_open or detour <= max(200.0, 0.5 * direct))
-    if aed_first:
-        choices += [("aed", o) for o in options]
-    if cpr_open:
-        choices.append(("cpr", None))
-    if aed_open and not aed_first:
-        choices += [("aed", o) for o in options]
-    return choices
+    aed_first = aed_open and (not cpr_open or detour(options[0]) <= max(200.0, 0.5 * direct))
+    aed_choices: list[tuple[str, AedOption | None]] = [("aed", o) for o in options] if aed_open else []
+    cpr_choices: list[tuple[str, AedOption | None]] = [("cpr", None)] if cpr_open else []
+    return aed_choices + cpr_choices if aed_first else cpr_choices + aed_choices
 
 
 def record_event(
