@@ -47,7 +47,8 @@ def _index(geo: GeoIndex, aed: Aed) -> None:
 
 
 def create_aed(repo: AedRepository, geo: GeoIndex, fields: AedFields, now: datetime) -> Aed:
-    assert fields.lat is not None and fields.lng is not None and fields.name and fields.opening_hours
+    if fields.lat is None or fields.lng is None or not fields.name or not fields.opening_hours:
+        raise ValidationFailed("lat, lng, name and opening_hours are required")
     aed = Aed(
         aed_id=str(ULID()),
         lat=fields.lat,
