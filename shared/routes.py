@@ -51,6 +51,20 @@ ROUTES: tuple[Route, ...] = (
 # Functions no route reaches: the rescue workflow's steps (invoked by Step Functions).
 WORKFLOW_FUNCTIONS: tuple[str, ...] = ("rescue_steps",)
 
+
+@dataclass(frozen=True)
+class Schedule:
+    """A function run on a clock: EventBridge Scheduler in the cloud, a command (and the local runtime's
+    /dev/schedules/<function>) on one machine. ``cron`` is EventBridge's cron(...) in the deployment's
+    time zone (shared.config Settings.time_zone)."""
+
+    function: str
+    cron: str
+    description: str
+
+
+SCHEDULES: tuple[Schedule, ...] = ()
+
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 
 

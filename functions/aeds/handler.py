@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, entry_point
+from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
 from shared.api.params import CrsQ, LatQ, LimitQ, LngQ, RadiusQ, TokenQ, aware
 from shared.api.schemas import (
     AedOut,
@@ -27,6 +27,16 @@ from shared.geo.datum import to_wgs84
 from shared.logic import aeds as logic
 from shared.logic.ports import Aed
 
+UPKEEP_FIELDS = {
+    "floor",
+    "indoor",
+    "access",
+    "contact_phone",
+    "manager_id",
+    "pads_expire_on",
+    "battery_expires_on",
+}
+
 app = create_app()
 config = settings()
 repo = DynamoAeds()
@@ -34,18 +44,7 @@ geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
 
 
 def _out(aed: Aed) -> AedOut:
-    return AedOut(
-        aed_id=aed.aed_id,
-        lat=aed.lat,
-        lng=aed.lng,
-        name=aed.name,
-        address=aed.address,
-        placement=aed.placement,
-        opening_hours=aed.opening_hours,
-        status=aed.status,
-        created_at=aed.created_at,
-        updated_at=aed.updated_at,
-    )
+    return AedOut.model_validate(aed, from_attributes=True)
 
 
 @app.post("/v1/aeds", responses=CREATED_RESPONSES)
@@ -59,8 +58,9 @@ def create_aed(body: NewAedBody) -> Response[AedOut]:
         placement=body.placement,
         opening_hours=body.opening_hours,
         status=body.status,
+        **body.model_dump(include=UPKEEP_FIELDS),
     )
-    aed = logic.create_aed(repo, geo, fields, datetime.now(UTC))
+    aed = logic.create_aed(repo, geo, fields, datetime.now(UTC), creator=current_caller(app).sub)
     return Response(201, content_types.APPLICATION_JSON, _out(aed))
 
 
@@ -80,6 +80,7 @@ def patch_aed(aed_id: str, body: AedPatchBody) -> AedOut:
         placement=body.placement,
         opening_hours=body.opening_hours,
         status=body.status,
+        **body.model_dump(include=UPKEEP_FIELDS),
         given=frozenset(given),
     )
     return _out(logic.patch_aed(repo, geo, aed_id, fields, datetime.now(UTC)))

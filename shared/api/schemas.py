@@ -85,7 +85,38 @@ class NearbyResponders(BaseModel):
     next_token: str | None = None
 
 
-class NewAedBody(_Body):
+Floor = Annotated[
+    str,
+    Strict(),
+    StringConstraints(strip_whitespace=True, max_length=20),
+    Field(description='The floor as people say it: "1", "5", "B1" ("" clears it)'),
+]
+Access = Literal["yes", "customers", "permissive", "private", "no"]
+ContactPhone = Annotated[
+    str,
+    Strict(),
+    StringConstraints(strip_whitespace=True, max_length=40),
+    Field(description="The venue's emergency number as published"),
+]
+ManagerId = Annotated[
+    str,
+    Strict(),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    Field(description="The aed_manager (user sub) who answers for its upkeep; default the creator"),
+]
+
+
+class _AedUpkeepFields(_Body):
+    floor: Floor | None = None
+    indoor: Annotated[bool, Strict()] | None = None
+    access: Access | None = None
+    contact_phone: ContactPhone | None = None
+    manager_id: ManagerId | None = None
+    pads_expire_on: date | None = None
+    battery_expires_on: date | None = None
+
+
+class NewAedBody(_AedUpkeepFields):
     lat: Lat
     lng: Lng
     name: Text
@@ -96,7 +127,7 @@ class NewAedBody(_Body):
     crs: Crs = None
 
 
-class AedPatchBody(_Body):
+class AedPatchBody(_AedUpkeepFields):
     lat: Lat | None = None
     lng: Lng | None = None
     name: Text | None = None
@@ -118,6 +149,17 @@ class AedOut(BaseModel):
     status: str
     created_at: datetime
     updated_at: datetime
+    floor: str | None = None
+    indoor: bool | None = None
+    access: str | None = None
+    contact_phone: str | None = None
+    manager_id: str | None = None
+    source: str | None = None
+    source_id: str | None = None
+    pads_expire_on: date | None = None
+    battery_expires_on: date | None = None
+    last_inspected_on: date | None = None
+    fault: str | None = Field(None, description="Why it is faulty or missing: locked, broken...")
 
 
 class NearbyAed(BaseModel):

@@ -55,6 +55,17 @@ class AedModel(Model):
     status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    floor = UnicodeAttribute(null=True)
+    indoor = BooleanAttribute(null=True)
+    access = UnicodeAttribute(null=True)
+    contact_phone = UnicodeAttribute(null=True)
+    manager_id = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)
+    source_id = UnicodeAttribute(null=True)
+    pads_expire_on = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    battery_expires_on = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    last_inspected_on = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    fault = UnicodeAttribute(null=True)
 
 
 class IncidentModel(Model):

@@ -12,6 +12,14 @@ from shared.errors import Conflict
 from shared.logic.ports import Aed, Responder
 
 
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
 def _num(value: float | Decimal | None) -> float | None:
     return None if value is None else float(value)
 
@@ -92,6 +100,17 @@ class DynamoAeds:
             status=aed.status,
             created_at=aed.created_at,
             updated_at=aed.updated_at,
+            floor=aed.floor,
+            indoor=aed.indoor,
+            access=aed.access,
+            contact_phone=aed.contact_phone,
+            manager_id=aed.manager_id,
+            source=aed.source,
+            source_id=aed.source_id,
+            pads_expire_on=_iso(aed.pads_expire_on),
+            battery_expires_on=_iso(aed.battery_expires_on),
+            last_inspected_on=_iso(aed.last_inspected_on),
+            fault=aed.fault,
         )
 
     def create(self, aed: Aed) -> None:
@@ -105,15 +124,30 @@ class DynamoAeds:
             m = AedModel.get(aed_id, consistent_read=True)
         except DoesNotExist:
             return None
-        return Aed(
-            aed_id=m.aed_id,
-            lat=float(m.lat),
-            lng=float(m.lng),
-            name=m.name,
-            address=m.address,
-            placement=m.placement,
-            opening_hours=m.opening_hours,
-            status=m.status,
-            created_at=m.created_at,
-            updated_at=m.updated_at,
-        )
+        return aed_from_model(m)
+
+
+def aed_from_model(m: AedModel) -> Aed:
+    return Aed(
+        aed_id=m.aed_id,
+        lat=float(m.lat),
+        lng=float(m.lng),
+        name=m.name,
+        address=m.address,
+        placement=m.placement,
+        opening_hours=m.opening_hours,
+        status=m.status,
+        created_at=m.created_at,
+        updated_at=m.updated_at,
+        floor=m.floor,
+        indoor=m.indoor,
+        access=m.access,
+        contact_phone=m.contact_phone,
+        manager_id=m.manager_id,
+        source=m.source,
+        source_id=m.source_id,
+        pads_expire_on=_date(m.pads_expire_on),
+        battery_expires_on=_date(m.battery_expires_on),
+        last_inspected_on=_date(m.last_inspected_on),
+        fault=m.fault,
+    )

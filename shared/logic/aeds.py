@@ -7,7 +7,7 @@ hours are read at query time, since they change with the clock, not with writes)
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ulid import ULID
@@ -32,7 +32,19 @@ class AedFields:
     placement: str | None = None
     opening_hours: str | None = None
     status: str | None = None
+    floor: str | None = None
+    indoor: bool | None = None
+    access: str | None = None
+    contact_phone: str | None = None
+    manager_id: str | None = None
+    pads_expire_on: date | None = None
+    battery_expires_on: date | None = None
     given: frozenset[str] = field(default_factory=frozenset)
+
+
+# Text fields a PATCH clears with "" (the others refuse null).
+CLEARABLE = ("address", "placement", "floor", "contact_phone")
+REQUIRED = ("lat", "lng", "name", "opening_hours", "status")
 
 
 def _index(geo: GeoIndex, aed: Aed) -> None:
@@ -46,7 +58,9 @@ def _index(geo: GeoIndex, aed: Aed) -> None:
         geo.remove(AED_USABLE, aed.aed_id)
 
 
-def create_aed(repo: AedRepository, geo: GeoIndex, fields: AedFields, now: datetime) -> Aed:
+def create_aed(
+    repo: AedRepository, geo: GeoIndex, fields: AedFields, now: datetime, creator: str | None = None
+) -> Aed:
     if fields.lat is None or fields.lng is None or not fields.name or not fields.opening_hours:
         raise ValidationFailed("lat, lng, name and opening_hours are required")
     aed = Aed(
@@ -60,6 +74,13 @@ def create_aed(repo: AedRepository, geo: GeoIndex, fields: AedFields, now: datet
         status=fields.status or "ok",
         created_at=now,
         updated_at=now,
+        floor=fields.floor or None,
+        indoor=fields.indoor,
+        access=fields.access,
+        contact_phone=fields.contact_phone or None,
+        manager_id=fields.manager_id or creator,
+        pads_expire_on=fields.pads_expire_on,
+        battery_expires_on=fields.battery_expires_on,
     )
     repo.create(aed)
     _index(geo, aed)
@@ -73,9 +94,9 @@ def patch_aed(repo: AedRepository, geo: GeoIndex, aed_id: str, fields: AedFields
     changes: dict[str, Any] = {}
     for name in fields.given:
         value = getattr(fields, name)
-        if name in ("lat", "lng", "name", "opening_hours", "status") and value is None:
+        if name in REQUIRED and value is None:
             raise ValidationFailed(f"{name}: may not be null")
-        changes[name] = value or None if name in ("address", "placement") else value
+        changes[name] = value or None if name in CLEARABLE else value
     if "opening_hours" in changes:
         changes["opening_hours"] = validate_opening_hours(changes["opening_hours"])
     updated = replace(aed, **changes, updated_at=now)

@@ -40,6 +40,17 @@ class Aed:
     updated_at: datetime
     address: str | None = None
     placement: str | None = None
+    floor: str | None = None  # as people say it: "1", "5", "B1"
+    indoor: bool | None = None
+    access: str | None = None  # OpenStreetMap access=*: yes, customers, permissive, private, no
+    contact_phone: str | None = None  # the venue's emergency number, as published (not always E.164)
+    manager_id: str | None = None  # the aed_manager (Cognito sub) who answers for its upkeep
+    source: str | None = None  # the registry it was imported from, e.g. "taiwan-mohw"
+    source_id: str | None = None  # its stable id in that registry: re-imports update, never duplicate
+    pads_expire_on: date | None = None
+    battery_expires_on: date | None = None
+    last_inspected_on: date | None = None
+    fault: str | None = None  # the confirmed fault behind status faulty/missing: locked, broken...
 
 
 @dataclass(frozen=True)
