@@ -47,7 +47,8 @@ CLEARABLE = ("address", "placement", "floor", "contact_phone")
 REQUIRED = ("lat", "lng", "name", "opening_hours", "status")
 
 
-def _index(geo: GeoIndex, aed: Aed) -> None:
+def index_aed(geo: GeoIndex, aed: Aed) -> None:
+    """Put the AED on the map, and in search only while usable (status ok)."""
     attributes = {"name": aed.name, "status": aed.status, "opening_hours": aed.opening_hours}
     if aed.placement:
         attributes["placement"] = aed.placement
@@ -83,7 +84,7 @@ def create_aed(
         battery_expires_on=fields.battery_expires_on,
     )
     repo.create(aed)
-    _index(geo, aed)
+    index_aed(geo, aed)
     return aed
 
 
@@ -101,7 +102,7 @@ def patch_aed(repo: AedRepository, geo: GeoIndex, aed_id: str, fields: AedFields
         changes["opening_hours"] = validate_opening_hours(changes["opening_hours"])
     updated = replace(aed, **changes, updated_at=now)
     repo.save(updated)
-    _index(geo, updated)
+    index_aed(geo, updated)
     return updated
 
 

@@ -241,3 +241,9 @@ class Notifier(Protocol):
 class Workflow(Protocol):
     def start(self, incident_id: str, payload: Mapping[str, object]) -> None: ...
     def resume(self, token: str) -> None: ...
+
+
+class TextMessages(Protocol):
+    """One text to one phone (E.164); the SNS adapter is shared.messaging.sns.SnsTextMessages."""
+
+    def send(self, phone: str, message: str) -> None: ...

@@ -64,3 +64,17 @@ class SnsPushRegistry:
             PlatformApplicationArn=self.applications[platform], Token=token, CustomUserData=responder_id
         )["EndpointArn"]
         return str(arn)
+
+
+class SnsTextMessages:
+    """A plain text to one person's phone (SMS): waitlist promotions, expiry reminders, upkeep notices."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def send(self, phone: str, message: str) -> None:
+        self.client.publish(
+            PhoneNumber=phone,
+            Message=message,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
