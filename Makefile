@@ -32,7 +32,7 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared functions local_runtime infra bench
+	$(BIN)/mypy shared functions local_runtime infra bench cli
 
 ## bench: geo search and SOS path figures; the last line is one JSON object
 bench: $(INSTALLED)

@@ -7,11 +7,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import geo, sos
+from bench import aed_import, geo, sos
 from bench.section import Section
 
 # Later sections (e.g. the SOS path) go beside "geo": name -> a function returning a Section.
-SECTIONS: dict[str, Callable[[], Section]] = {"geo": geo.run, "sos": sos.run}
+SECTIONS: dict[str, Callable[[], Section]] = {"geo": geo.run, "sos": sos.run, "import": aed_import.run}
 
 
 def main() -> int:

@@ -9,21 +9,18 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli.registries import taiwan_mohw
 from shared.geo.distance import EARTH_RADIUS_M
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 TAIPEI_CSV = DATA / "taiwan_aed_registry_2018.csv"
 # Taipei City's rough extent (the city limits lie inside it; New Taipei surrounds it).
 TAIPEI_BBOX = (24.96, 121.45, 25.21, 121.67)  # south, west, north, east
-# The six fields that identify one AED in the registry (it has no id column): see /shared/data/README.md.
-AED_IDENTITY = ("場所名稱", "場所地址", "AED經緯度X", "AED經緯度Y", "AED放置地點", "AED地點描述")
 
 
 @dataclass(frozen=True)
@@ -42,24 +39,19 @@ class Dataset:
 
 
 def taipei_aeds(path: Path = TAIPEI_CSV) -> Dataset:
-    """AEDs whose address is in Taipei City, with AED coordinates (X is longitude) inside the city's box.
-    Rows equal in the six identity fields are one AED; AEDs on aircraft (場所類型 航空器) have no place."""
+    """AEDs in Taipei City inside the city's box, as the import command reads the registry
+    (cli.registries.taiwan_mohw: one AED per six identity fields, aircraft left out, X is longitude)."""
     south, west, north, east = TAIPEI_BBOX
-    seen: dict[str, Point] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if not row["場所地址"].startswith(("台北市", "臺北市")) or row["場所類型"] == "航空器":
-                continue
-            try:
-                lng, lat = float(row["AED經緯度X"]), float(row["AED經緯度Y"])
-            except ValueError:
-                continue
-            if not (south <= lat <= north and west <= lng <= east):
-                continue
-            identity = "\x1f".join(row[field] for field in AED_IDENTITY)
-            entity_id = "tp-" + hashlib.sha1(identity.encode("utf-8")).hexdigest()[:16]
-            seen.setdefault(entity_id, Point(entity_id, lat, lng))
-    points = tuple(sorted(seen.values(), key=lambda p: p.entity_id))
+    points = tuple(
+        sorted(
+            (
+                Point("tp-" + r.source_id[:16], r.lat, r.lng)
+                for r in taiwan_mohw.read(path).records
+                if r.city == "臺北市" and south <= r.lat <= north and west <= r.lng <= east
+            ),
+            key=lambda p: p.entity_id,
+        )
+    )
     return Dataset("Taipei AEDs", "aed", points, f"{len(points):,} AEDs, Taiwan MOHW registry 2018")
 
 

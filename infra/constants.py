@@ -13,6 +13,15 @@ from typing import Literal
 
 from pynamodb.models import Model
 
+from shared.dal.aed_report_models import AedReportModel
+from shared.dal.certification_models import (
+    CertificateModel,
+    CertificateNumberModel,
+    CertificateReminderModel,
+    ExaminerModel,
+    ExamModel,
+    ExamScoreModel,
+)
 from shared.dal.models import (
     AedModel,
     AlertModel,
@@ -23,6 +32,15 @@ from shared.dal.models import (
     ResponderModel,
     SosKeyModel,
 )
+from shared.dal.training_models import (
+    CourseModel,
+    EvaluationModel,
+    RegistrationKeyModel,
+    RegistrationModel,
+    TheoryProgressModel,
+    TrainingSessionModel,
+)
+from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +68,21 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("AlertsTable", AlertModel, "ALERTS_TABLE"),
     TableSpec("EventsTable", EventModel, "EVENTS_TABLE"),
     TableSpec("CreditsTable", CreditModel, "CREDITS_TABLE"),
+    TableSpec("AedReportsTable", AedReportModel, "AED_REPORTS_TABLE"),
+    TableSpec("AedInspectionsTable", AedInspectionModel, "AED_INSPECTIONS_TABLE"),
+    TableSpec("UpkeepRemindersTable", UpkeepReminderModel, "UPKEEP_REMINDERS_TABLE"),
+    TableSpec("TrainingCoursesTable", CourseModel, "TRAINING_COURSES_TABLE"),
+    TableSpec("TrainingSessionsTable", TrainingSessionModel, "TRAINING_SESSIONS_TABLE"),
+    TableSpec("TrainingRegistrationsTable", RegistrationModel, "TRAINING_REGISTRATIONS_TABLE"),
+    TableSpec("TrainingRegistrationKeysTable", RegistrationKeyModel, "TRAINING_REGISTRATION_KEYS_TABLE"),
+    TableSpec("TrainingTheoryTable", TheoryProgressModel, "TRAINING_THEORY_TABLE"),
+    TableSpec("TrainingEvaluationsTable", EvaluationModel, "TRAINING_EVALUATIONS_TABLE"),
+    TableSpec("ExaminersTable", ExaminerModel, "EXAMINERS_TABLE"),
+    TableSpec("ExamsTable", ExamModel, "EXAMS_TABLE"),
+    TableSpec("ExamScoresTable", ExamScoreModel, "EXAM_SCORES_TABLE"),
+    TableSpec("CertificatesTable", CertificateModel, "CERTIFICATES_TABLE"),
+    TableSpec("CertificateNumbersTable", CertificateNumberModel, "CERTIFICATE_NUMBERS_TABLE"),
+    TableSpec("CertificateRemindersTable", CertificateReminderModel, "CERTIFICATE_REMINDERS_TABLE"),
 )
 
 # How a function may use a table (infra/constructs/data.py turns each into IAM actions):
@@ -78,6 +111,12 @@ class FunctionGrants:
     # sns:CreatePlatformEndpoint on the push platform applications given as the PUSH_CONTEXT context value
     # (exactly those ARNs; none given: no grant), and their map in the PUSH_APPLICATIONS environment variable.
     register_push: bool = False
+    upkeep_topic: bool = False  # sns:Publish to the "AED upkeep" topic (and its KMS key)
+    report_photos: bool = False  # presign uploads and views of AED report photos (S3, reports prefix)
+    # Pass marks, certificate validity and verification address (shared/config.py), at their defaults.
+    exam_settings: bool = False
+    # secretsmanager:GetSecretValue on the check-in signing secret, and its ARN as CHECKIN_SECRET_ID.
+    checkin_secret: bool = False
 
 
 # Least privilege: what each function (shared.routes.FUNCTIONS and WORKFLOW_FUNCTIONS) may do. A function
@@ -89,6 +128,19 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         register_push=True,  # PUT /v1/responders/{responder_id}/device
     ),
     "aeds": FunctionGrants(tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE}),
+    # Registry imports: BatchGetItem, conditional creates (TransactWriteItems), the index by BatchWriteItem.
+    "aed_import": FunctionGrants(tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE}),
+    # Inspections: the log, and the AED they update (dates, status), re-indexed when its status changes.
+    "aed_upkeep": FunctionGrants(
+        tables={AedInspectionModel: READ_WRITE, AedModel: READ_WRITE, GeoIndexModel: READ_WRITE}
+    ),
+    # Coverage reads the usable-AED index only: CPU-heavy, so kept apart from the search path.
+    "aed_coverage": FunctionGrants(tables={GeoIndexModel: READ}),
+    # The daily upkeep run (shared.routes.SCHEDULES): every AED, the reminder markers, the upkeep topic.
+    "aed_daily_upkeep": FunctionGrants(
+        tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, UpkeepReminderModel: READ_WRITE},
+        upkeep_topic=True,
+    ),
     # Anonymous and so the most exposed: no deletes beyond its own items, the geo index read-only.
     "sos": FunctionGrants(
         tables={
@@ -106,11 +158,21 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             IncidentModel: READ_WRITE,
             AlertModel: READ_WRITE,
             EventModel: READ_WRITE,
-            GeoIndexModel: UPDATE,  # the AED runner's claim, inside the accept transaction
+            # The AED runner's claim (accept), a re-route's claim, and aed_attached taking the AED out of
+            # search; in-rescue fault reports suspend the AED.
+            GeoIndexModel: READ_WRITE,
+            AedModel: READ_WRITE,
+            AedReportModel: READ_WRITE,
         },
         direct_publish=True,
         resume_rescue=True,
         dispatch_settings=True,
+        report_photos=True,
+    ),
+    # Fault reports (anyone), their resolution and restocks (managers): the AED, its index, the reports.
+    "aed_service": FunctionGrants(
+        tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, AedReportModel: READ_WRITE},
+        report_photos=True,
     ),
     "rescue_steps": FunctionGrants(
         tables={
@@ -120,17 +182,92 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             CreditModel: READ_WRITE,
             ResponderModel: UPDATE,  # the credit balance, inside the award transaction
             GeoIndexModel: READ_WRITE,  # wave 2's search, and releasing AED claims
+            AedModel: READ_WRITE,  # a used AED goes to needs_restock at the close
         },
         direct_publish=True,
         dispatch_topic=True,
         resume_rescue=True,
         dispatch_settings=True,
     ),
+    # Teaching. Courses and sessions (indexed for "near" until they end), theory progress, attendance.
+    "courses": FunctionGrants(
+        tables={
+            CourseModel: READ_WRITE,
+            TrainingSessionModel: READ_WRITE,
+            GeoIndexModel: READ_WRITE,
+            TheoryProgressModel: READ_WRITE,
+            RegistrationModel: READ,
+        }
+    ),
+    # Seats and the waitlist (transactions on the session's counters), evaluations, promotion SMS.
+    "registrations": FunctionGrants(
+        tables={
+            TrainingSessionModel: READ_WRITE,
+            RegistrationModel: READ_WRITE,
+            RegistrationKeyModel: READ_WRITE,
+            EvaluationModel: READ_WRITE,
+        },
+        direct_publish=True,
+    ),
+    # The only holder of the check-in signing key: it shows codes and accepts them.
+    "checkins": FunctionGrants(
+        tables={
+            TrainingSessionModel: READ,
+            RegistrationModel: READ_WRITE,
+            RegistrationKeyModel: READ,
+            CourseModel: READ,
+            TheoryProgressModel: READ,
+        },
+        checkin_secret=True,
+    ),
+    # Examiner pool, sittings, scores and the quality report; a pass writes its certificate (number from
+    # the counter) and, with consent, the holder's responder record. Teaching records are only read.
+    "exams": FunctionGrants(
+        tables={
+            ExaminerModel: READ_WRITE,
+            ExamModel: READ_WRITE,
+            ExamScoreModel: READ_WRITE,
+            CertificateModel: READ_WRITE,
+            CertificateNumberModel: UPDATE,
+            ResponderModel: READ_WRITE,  # created (conditional put) or renewed
+            CourseModel: READ,
+            TrainingSessionModel: READ,
+            RegistrationModel: READ,
+            TheoryProgressModel: READ,
+            EvaluationModel: READ,
+        },
+        exam_settings=True,
+    ),
+    # Verification (anyone), revocation (admin: the responder's certificate cut short and their presence
+    # removed from the geo index) and the holder's document (needs their course evaluation).
+    "certificates": FunctionGrants(
+        tables={
+            CertificateModel: READ_WRITE,
+            ResponderModel: UPDATE,
+            GeoIndexModel: READ_WRITE,
+            EvaluationModel: READ,
+        },
+        exam_settings=True,
+    ),
+    # The daily expiry reminders (shared.routes.SCHEDULES): the expiry index, the reminder marks, SMS.
+    "certificate_reminders": FunctionGrants(
+        tables={CertificateModel: READ, CertificateReminderModel: READ_WRITE},
+        direct_publish=True,
+    ),
 }
+
+# AED report photos (infra/constructs/photos.py): the key prefix shared.logic.aed_service writes under.
+PHOTO_PREFIX = "aed-reports/"
+PHOTO_RETENTION_DAYS = 730
 
 # Lambda
 FUNCTION_MEMORY_MB = 1024  # CPU scales with memory: shorter cold starts for pydantic and Powertools
 FUNCTION_TIMEOUT_S = 10  # well under API Gateway's 29 s integration limit
+# Scheduled functions (shared.routes.SCHEDULES) answer no HTTP caller: they may take minutes (a Scan of
+# every AED), and Scheduler retries them on error.
+SCHEDULED_FUNCTION_TIMEOUT_S = 300
+SCHEDULE_RETRY_ATTEMPTS = 3
+SCHEDULE_MAX_EVENT_AGE_S = 6 * 3600  # a daily job still worth running late, never a day late
 # Log groups of the functions, the API access log and the workflow (an aws_logs.RetentionDays member name;
 # this module stays free of aws_cdk so `python -m infra.wheels` starts no jsii runtime).
 LOG_RETENTION = "SIX_MONTHS"
@@ -162,6 +299,17 @@ API_THROTTLE_BURST = 400
 # Anonymous routes (shared.routes: roles is None) open a hole cdk-nag rightly reports; each one must say
 # here why it is public, or synthesis fails.
 PUBLIC_ROUTE_REASONS: dict[str, str] = {
+    "GET /v1/certificates/{certificate_no}": (
+        "Certificate verification: the QR code on a first-aid certificate leads here, so an employer, a "
+        "venue or a patient's family can check it without an account. It answers by exact number only, "
+        "with the holder's name masked, the course and the validity; no phone, no id."
+    ),
+    "POST /v1/aeds/{aed_id}/reports": (
+        "Anyone who finds an AED locked, missing or broken must be able to say so without an account: "
+        "the commonest real failure of these systems is an AED that cannot be used. Anonymous reports "
+        "never change the AED by themselves (its manager decides); the body is validated and the stage "
+        "throttled."
+    ),
     "GET /v1/health": "Liveness probe for uptime monitors and the load test harness; returns no data.",
     "GET /v1/aeds": (
         "The public AED map: anyone near a collapse must find an AED without an account; AED locations "
@@ -170,6 +318,18 @@ PUBLIC_ROUTE_REASONS: dict[str, str] = {
     "GET /v1/aeds/nearby": (
         "Nearest-AED search for bystanders without an account during an emergency; returns only public "
         "AED locations and opening hours."
+    ),
+    "GET /v1/aeds/{aed_id}": (
+        "One AED of the public map with its upkeep state (next expiry, inspection overdue), for anyone "
+        "deciding whether to fetch it; the manager's id is shown to managers and admins only."
+    ),
+    "GET /v1/sessions": (
+        "Finding a first-aid course near you is public information the Red Cross advertises: anyone may "
+        "look before signing up. It answers with sites, times and free seats only, never who registered."
+    ),
+    "GET /v1/courses/{course_id}": (
+        "A course's public description (title, theory modules, practical hours), linked from the session "
+        "search; it holds nothing about trainees."
     ),
     "POST /v1/sos": (
         "A bystander at a cardiac arrest must be able to raise an SOS without an account: every minute "
@@ -184,6 +344,7 @@ PASSWORD_MIN_LENGTH = 12
 
 # Notifications
 DISPATCH_TOPIC_DISPLAY_NAME = "Rescue Nearby dispatch centre"
+UPKEEP_TOPIC_DISPLAY_NAME = "Rescue Nearby AED upkeep"
 # App push: the SNS mobile platform applications hold the push credentials (FCM key, APNs certificate), so
 # ops create them outside the stack and pass their ARNs as this CDK context value, a JSON object from app
 # platform (shared.api.schemas.DeviceBody.platform) to platform application ARN:

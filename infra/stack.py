@@ -9,10 +9,13 @@ from constructs import Construct
 
 from infra import constants as c
 from infra.constructs.api import RestApi
+from infra.constructs.checkin_secret import CheckinSecret
 from infra.constructs.data import DataTables
 from infra.constructs.functions import Functions
 from infra.constructs.identity import CognitoIdentity
 from infra.constructs.notifications import Notifications, push_applications
+from infra.constructs.photos import ReportPhotos
+from infra.constructs.schedules import Schedules
 from infra.constructs.workflow import RescueWorkflow
 from shared.dal.models import IncidentModel
 from shared.routes import WORKFLOW_FUNCTIONS
@@ -46,9 +49,14 @@ class RescueNearbyStack(cdk.Stack):
             workflow.grant_invoke(functions.functions[name])
         data.grant(workflow.state_machine, IncidentModel, c.UPDATE)
         functions.connect_workflow(workflow)
+        functions.connect_photos(ReportPhotos(self, "ReportPhotos"))
+        CheckinSecret(self, "CheckinSecret").connect(functions.functions)
+        # Clock-driven functions (shared.routes.SCHEDULES), each on its own EventBridge schedule.
+        Schedules(self, "Schedules", functions=functions.functions)
 
         cdk.CfnOutput(self, "ApiUrl", value=api.api.url)
         cdk.CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "DispatchTopicArn", value=notifications.dispatch_topic.topic_arn)
+        cdk.CfnOutput(self, "AedUpkeepTopicArn", value=notifications.upkeep_topic.topic_arn)

@@ -17,6 +17,7 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8080"))
     host = os.environ.get("HOST", "127.0.0.1")
     embedded = aws.start()
+    uploads = aws.serve_photo_uploads(host)
 
     from local_runtime.gateway import Gateway
     from local_runtime.seed import DemoApps, seed
@@ -25,6 +26,7 @@ def main() -> int:
         gateway = Gateway(host, port)
     except OSError as error:
         print(f"cannot listen on {host}:{port}: {error.strerror}. Try PORT=8081 make run", file=sys.stderr)
+        uploads.stop()
         embedded.stop()
         return 1
     demo_apps = None
@@ -65,6 +67,7 @@ def main() -> int:
         demo_apps.stopped.set()
     gateway.shutdown()
     gateway.server_close()
+    uploads.stop()
     embedded.stop()
     return 0
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +74,9 @@ def _atomic_dynamodb_writes() -> None:
 def start() -> EmbeddedAws:
     prepare_environment()
     _atomic_dynamodb_writes()
+    from local_runtime import powertools_threads
+
+    powertools_threads.install()  # concurrent instances are threads here: one event each, as in Lambda
     import boto3
     from moto import mock_aws
 
@@ -105,8 +110,14 @@ def start() -> EmbeddedAws:
         Code={"ZipFile": b"runs in-process: local_runtime/lambda_adapter.py"},
         Architectures=["arm64"],
     )["FunctionArn"]
+    s3 = boto3.client("s3")
+    s3.create_bucket(
+        Bucket=settings().photo_bucket,
+        CreateBucketConfiguration={"LocationConstraint": settings().region},  # type: ignore[typeddict-item]
+    )
     sns = boto3.client("sns")
     topic_arn = sns.create_topic(Name="rescue-nearby-dispatch-centre")["TopicArn"]
+    upkeep_topic_arn = sns.create_topic(Name="rescue-nearby-aed-upkeep")["TopicArn"]
     push_applications = {
         app: sns.create_platform_application(Name=f"rescue-nearby-{app}", Platform=platform, Attributes={})[
             "PlatformApplicationArn"
@@ -123,9 +134,32 @@ def start() -> EmbeddedAws:
     state_machine_arn = boto3.client("stepfunctions").create_state_machine(
         name="rescue-nearby-rescue", definition=definition, roleArn=role, type="STANDARD"
     )["stateMachineArn"]
+    # The check-in signing key, generated per run as CDK generates it per deployment.
+    checkin_secret_arn = boto3.client("secretsmanager").create_secret(
+        Name="rescue-nearby-checkin-signing", SecretString=secrets.token_urlsafe(48)
+    )["ARN"]
     # The handlers read these like any other setting: set them before the first handler imports.
+    os.environ["CHECKIN_SECRET_ID"] = checkin_secret_arn
     os.environ["DISPATCH_TOPIC_ARN"] = topic_arn
+    os.environ["UPKEEP_TOPIC_ARN"] = upkeep_topic_arn
     os.environ["RESCUE_STATE_MACHINE_ARN"] = state_machine_arn
     os.environ["PUSH_APPLICATIONS"] = json.dumps(push_applications)
     settings.cache_clear()
     return EmbeddedAws(mock=mock, dispatch_topic_arn=topic_arn, state_machine_arn=state_machine_arn)
+
+
+def serve_photo_uploads(host: str) -> Any:
+    """Presigned photo uploads must reach the embedded S3 from outside this process (a phone, curl):
+    moto's server on a free port shares the in-process backends, and the handlers sign for its address."""
+    from moto.server import ThreadedMotoServer
+
+    from shared.config import settings
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    os.environ["PHOTO_UPLOAD_ENDPOINT"] = f"http://{host}:{port}"
+    settings.cache_clear()
+    return server

@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ DEMO_ENV = {"WAVE_WAIT_SECONDS": "3", "INCIDENT_EXPIRE_SECONDS": "120"}
 PLACE = "湖滨银泰 in77, 杭州 上城区 湖滨路/延安路 (Hubin in77 mall by the West Lake, Hangzhou)"
 LAT, LNG = 30.2587, 120.1650
 AED_RADIUS_M = 1000  # the contract's default: an AED slot exists when a usable AED lies this close
+PADS_SHELF_LIFE_DAYS = 2 * 365  # new pads: the expiry printed on their package, about two years out
 ACCEPTING = 3  # the nearest alerted responders who say yes: two CPR slots and the AED slot
 HTTP_TIMEOUT_S = 30
 POLL_EVERY_S = 0.2
@@ -375,6 +376,29 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
         + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
         + f"; {len(final['events'])} events on record; one alert each, one stand-down each for the others"
     )
+
+    # -- the AED's pads were used: out of search until its manager restocks it ---------------------
+    used = runner.aed or {}
+    box = f"{used['lng'] - 0.001},{used['lat'] - 0.001},{used['lng'] + 0.001},{used['lat'] + 0.001}"
+
+    def aed_status() -> str:
+        features = api.ok("restock", "GET", "/v1/aeds", params={"bbox": box})["features"]
+        return str(
+            next(f["properties"]["status"] for f in features if f["properties"]["aed_id"] == used["aed_id"])
+        )
+
+    poll("the used AED to wait for a restock", lambda: aed_status() == "needs_restock", deadline_s)
+    pads_expire_on = (date.today() + timedelta(days=PADS_SHELF_LIFE_DAYS)).isoformat()
+    say(f"{used['name']}: status needs_restock (pads used), out of search until its manager restocks it")
+    restocked = api.ok(
+        "restock",
+        "POST",
+        f"/v1/aeds/{used['aed_id']}/restock",
+        as_=AED_MANAGER,
+        json={"pads_replaced": True, "pads_expire_on": pads_expire_on},
+    )
+    expect(restocked["status"] == "ok", "restock", f"status {restocked['status']} after the restock")
+    say(f"AED manager fitted new pads (expire {pads_expire_on}): {used['name']} is back in search")
 
 
 def main() -> int:

@@ -1,6 +1,7 @@
 """The local API Gateway: routes by the route table, does the Cognito authorizer's job (401 for a
 missing or bad token, verified claims into requestContext.authorizer.claims), and hands the real
-handlers real REST proxy events. Also serves /dev/token, /dev/outbox and the API docs."""
+handlers real REST proxy events. Also serves /dev/token, /dev/outbox, /dev/schedules/<function> and the
+API docs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local_runtime import outbox
+from local_runtime import outbox, schedules
 from local_runtime.auth import DevTokens, InvalidToken
 from local_runtime.events import match, proxy_event
 from local_runtime.lambdas import Functions
@@ -133,6 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
         result = self.server.functions.invoke(route.function, event)
         payload = (result.get("body") or "").encode()
         response_headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+        # Powertools' REST resolver answers headers as multiValueHeaders, which API Gateway honours too.
+        for key, values in (result.get("multiValueHeaders") or {}).items():
+            if values:
+                response_headers.setdefault(key, str(values[-1]))
         self._send(
             int(result.get("statusCode", 502)),
             payload,
@@ -155,6 +160,18 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/dev/outbox" and method == "GET":
             to = parse_qs(query).get("to", [None])[-1]
             self._send(200, json.dumps({"items": outbox.read(to)}, ensure_ascii=False, default=str).encode())
+        elif path.startswith("/dev/schedules/") and method == "POST":
+            # A scheduled function run now, as EventBridge Scheduler would (`rescue-nearby aeds upkeep`).
+            try:
+                request = json.loads(body) if body else None
+                result = schedules.run(self.server.functions, path.removeprefix("/dev/schedules/"), request)
+            except json.JSONDecodeError:
+                self._error(400, "malformed_request", "the body must be JSON")
+                return
+            except schedules.ScheduleError as error:
+                self._error(error.status, error.code, error.message)
+                return
+            self._send(200, json.dumps(result, ensure_ascii=False, default=str).encode())
         elif path == "/openapi.json" and method == "GET":
             self._send(200, self.server.openapi)
         elif path in ("/", "/docs") and method == "GET":

@@ -2,7 +2,9 @@
 
 App pushes go to platform endpoints whose CustomUserData is the responder id; SMS go to phone numbers,
 mapped back to the responder who owns the number. Push payloads are JSON (``MessageStructure=json``)
-carrying ``incident_id`` and ``kind`` in their data.
+carrying ``incident_id`` and ``kind`` in their data. Upkeep reminders go to the "AED upkeep" topic
+with attributes manager_id and aed_id (each manager's subscription filters on manager_id): they show up
+addressed to the manager, channel "topic".
 """
 
 from __future__ import annotations
@@ -66,4 +68,31 @@ def read(to: str | None = None) -> list[dict[str, Any]]:
                     "at": now,
                 }
             )
+    items.extend(_upkeep_reminders(backend))
     return [item for item in items if to is None or item["to"] == to]
+
+
+def _attribute(attributes: dict[str, Any] | None, name: str) -> str | None:
+    value = (attributes or {}).get(name) or {}
+    return value.get("StringValue") or value.get("Value") if isinstance(value, dict) else None
+
+
+def _upkeep_reminders(backend: Any) -> list[dict[str, Any]]:
+    from shared.config import settings
+
+    topic = backend.topics.get(settings().upkeep_topic_arn)
+    if topic is None:
+        return []
+    now = datetime.now(UTC).isoformat()
+    return [
+        {
+            "to": _attribute(attributes, "manager_id"),
+            "channel": "topic",
+            "aed_id": _attribute(attributes, "aed_id"),
+            "kind": _attribute(attributes, "kind"),
+            "subject": subject,
+            "message": message,
+            "at": now,
+        }
+        for _, message, subject, attributes, _ in list(topic.sent_notifications)
+    ]

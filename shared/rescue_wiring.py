@@ -10,6 +10,7 @@ from botocore.config import Config
 from shared.config import Settings, settings
 from shared.dal.geo_index import DynamoGeoIndex
 from shared.dal.incidents import DynamoIncidents, GeoAedClaims
+from shared.logic.aed_service import AedService
 from shared.logic.rescue import Policy
 from shared.messaging.sns import SnsNotifier
 from shared.workflow import StepFunctionsWorkflow
@@ -56,3 +57,24 @@ class Rescue:
 @lru_cache(maxsize=1)
 def rescue() -> Rescue:
     return Rescue()
+
+
+@lru_cache(maxsize=1)
+def aed_service() -> AedService:
+    """AED reports, use and restock (not on the SOS path: built on first use)."""
+    from shared.dal.aed_reports import DynamoReports, S3Photos
+    from shared.dal.repositories import DynamoAeds
+
+    config = settings()
+    s3 = boto3.client(
+        "s3",
+        region_name=config.region,
+        endpoint_url=config.photo_upload_endpoint or None,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    return AedService(
+        DynamoAeds(),
+        DynamoGeoIndex(max_queries=config.geo_max_queries),
+        DynamoReports(),
+        S3Photos(s3, config.photo_bucket),
+    )

@@ -41,11 +41,52 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/aeds", "aeds", None),
     Route("GET", "/v1/aeds/nearby", "aeds", None),
     Route("PATCH", "/v1/aeds/{aed_id}", "aeds", frozenset({"aed_manager", "admin"})),
+    Route("GET", "/v1/aeds/{aed_id}", "aeds", None),
+    Route("POST", "/v1/aeds/import", "aed_import", frozenset({"aed_manager", "admin"})),
+    Route("GET", "/v1/aeds/coverage", "aed_coverage", frozenset({"aed_manager", "dispatcher", "admin"})),
+    Route("POST", "/v1/aeds/coverage", "aed_coverage", frozenset({"aed_manager", "dispatcher", "admin"})),
+    Route("POST", "/v1/aeds/{aed_id}/inspections", "aed_upkeep", frozenset({"aed_manager", "admin"})),
+    Route("GET", "/v1/aeds/{aed_id}/inspections", "aed_upkeep", frozenset({"aed_manager", "admin"})),
     Route("POST", "/v1/sos", "sos", None),
     Route("GET", "/v1/incidents/{incident_id}", "incidents", SIGNED_IN),
     Route("POST", "/v1/incidents/{incident_id}/responses", "incidents", SIGNED_IN),
     Route("POST", "/v1/incidents/{incident_id}/events", "incidents", SIGNED_IN),
     Route("POST", "/v1/incidents/{incident_id}/close", "incidents", frozenset({"dispatcher", "admin"})),
+    Route("POST", "/v1/incidents/{incident_id}/aed-reports", "incidents", SIGNED_IN),
+    Route("POST", "/v1/aeds/{aed_id}/reports", "aed_service", None),
+    Route("GET", "/v1/aeds/{aed_id}/reports", "aed_service", frozenset({"aed_manager", "admin"})),
+    Route(
+        "POST",
+        "/v1/aeds/{aed_id}/reports/{report_id}/resolution",
+        "aed_service",
+        frozenset({"aed_manager", "admin"}),
+    ),
+    Route("POST", "/v1/aeds/{aed_id}/restock", "aed_service", frozenset({"aed_manager", "admin"})),
+    # Teaching: courses, sessions, theory, registrations with a waitlist, check-in, evaluations
+    Route("POST", "/v1/courses", "courses", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/courses/{course_id}", "courses", None),
+    Route("PUT", "/v1/courses/{course_id}/theory/{module_id}", "courses", SIGNED_IN),
+    Route("GET", "/v1/courses/{course_id}/theory", "courses", SIGNED_IN),
+    Route("POST", "/v1/sessions", "courses", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/sessions", "courses", None),
+    Route("GET", "/v1/sessions/{session_id}/attendance", "courses", SIGNED_IN),
+    Route("POST", "/v1/sessions/{session_id}/registrations", "registrations", SIGNED_IN),
+    Route("GET", "/v1/registrations/{registration_id}", "registrations", SIGNED_IN),
+    Route("DELETE", "/v1/registrations/{registration_id}", "registrations", SIGNED_IN),
+    Route("POST", "/v1/registrations/{registration_id}/evaluation", "registrations", SIGNED_IN),
+    Route("GET", "/v1/sessions/{session_id}/checkin-code", "checkins", SIGNED_IN),
+    Route("POST", "/v1/sessions/{session_id}/checkins", "checkins", SIGNED_IN),
+    # Exams apart from teaching, certificates, and the training quality report
+    Route("PUT", "/v1/examiners/{examiner_id}", "exams", frozenset({"admin"})),
+    Route("DELETE", "/v1/examiners/{examiner_id}", "exams", frozenset({"admin"})),
+    Route("GET", "/v1/examiners", "exams", frozenset({"admin", "trainer"})),
+    Route("POST", "/v1/exams", "exams", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/exams/{exam_id}", "exams", frozenset({"trainer", "admin", "examiner"})),
+    Route("POST", "/v1/exams/{exam_id}/scores", "exams", frozenset({"examiner"})),
+    Route("GET", "/v1/training/quality", "exams", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/certificates/{certificate_no}", "certificates", None),
+    Route("POST", "/v1/certificates/{certificate_no}/revoke", "certificates", frozenset({"admin"})),
+    Route("GET", "/v1/certificates/{certificate_no}/document", "certificates", SIGNED_IN),
 )
 
 # Functions no route reaches: the rescue workflow's steps (invoked by Step Functions).
@@ -63,7 +104,20 @@ class Schedule:
     description: str
 
 
-SCHEDULES: tuple[Schedule, ...] = ()
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule(
+        "aed_daily_upkeep",
+        "cron(0 2 * * ? *)",
+        "AED upkeep: expired pads/batteries out of search, expiry and inspection reminders to managers",
+    ),
+    Schedule(
+        "certificate_reminders",
+        "cron(0 10 * * ? *)",  # 10:00 local: a text people read in the daytime
+        "Certificate expiry reminders by SMS to holders, 60, 30 and 7 days before the last valid day",
+    ),
+)
+# Functions a clock invokes (EventBridge Scheduler; locally POST /dev/schedules/<function>).
+SCHEDULED_FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.function for s in SCHEDULES))
 
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 

@@ -1,4 +1,5 @@
-"""AEDs: create and update (managers), nearby usable ones (anyone), and the map's GeoJSON."""
+"""AEDs: create and update (managers), nearby usable ones, the map's GeoJSON and one AED with its upkeep
+state (anyone)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from shared.api.schemas import (
     NearbyAeds,
     NewAedBody,
 )
+from shared.api.upkeep_schemas import AedDetail, ExpiryOut, UpkeepOut
 from shared.config import settings
 from shared.dal.geo_index import DynamoGeoIndex
 from shared.dal.repositories import DynamoAeds
-from shared.errors import ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 from shared.geo.datum import to_wgs84
 from shared.logic import aeds as logic
 from shared.logic.ports import Aed
+from shared.logic.upkeep import local_today, upkeep_state
 
 UPKEEP_FIELDS = {
     "floor",
@@ -149,6 +152,25 @@ def in_box(bbox: BboxQ) -> FeatureCollection:
         for h in hits
     ]
     return FeatureCollection(features=features)
+
+
+@app.get("/v1/aeds/<aed_id>", responses=ERROR_RESPONSES)
+def get_aed(aed_id: str) -> AedDetail:
+    aed = repo.get(aed_id)
+    if aed is None:
+        raise NotFound("AED not found")
+    state = upkeep_state(aed, local_today(datetime.now(UTC), config.time_zone), config.time_zone)
+    upkeep = UpkeepOut(
+        next_expiry=ExpiryOut(part=state.next_expiry.part, on=state.next_expiry.on)  # type: ignore[arg-type]
+        if state.next_expiry
+        else None,
+        expired=list(state.expired),
+        inspection_due_on=state.inspection_due_on,
+        inspection_overdue=state.inspection_overdue,
+    )
+    # A public route (no token reaches it): who manages the device is not the public's business.
+    public = _out(aed).model_copy(update={"manager_id": None})
+    return AedDetail(**public.model_dump(), upkeep=upkeep)
 
 
 lambda_handler = entry_point(app)

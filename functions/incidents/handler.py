@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.api.http import ERROR_RESPONSES, create_app, current_caller, entry_point
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from shared.api.aed_service_schemas import PhotoUploadOut, RescueReportBody, RescueReportCreated
+from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
 from shared.api.schemas import (
     AedAssignment,
     CloseAnswer,
@@ -17,7 +20,7 @@ from shared.api.schemas import (
 )
 from shared.geo.datum import to_wgs84
 from shared.logic import rescue as logic
-from shared.rescue_wiring import rescue
+from shared.rescue_wiring import aed_service, rescue
 
 app = create_app()
 wired = rescue()
@@ -51,9 +54,36 @@ def report(incident_id: str, body: EventBody) -> EventAnswer:
     if lat is not None and lng is not None:
         lat, lng = to_wgs84(lat, lng, body.crs)
     event = logic.record_event(
-        wired.store, current_caller(app), incident_id, body.type, lat, lng, datetime.now(UTC)
+        wired.store, aed_service(), current_caller(app), incident_id, body.type, lat, lng, datetime.now(UTC)
     )
     return EventAnswer(incident_id=incident_id, type=event.type, at=event.at)
+
+
+@app.post("/v1/incidents/<incident_id>/aed-reports", responses=CREATED_RESPONSES)
+def report_aed(incident_id: str, body: RescueReportBody) -> Response[RescueReportCreated]:
+    outcome = logic.report_aed_in_rescue(
+        wired.store,
+        wired.notifier,
+        aed_service(),
+        current_caller(app),
+        incident_id,
+        body.aed_id,
+        body.kind,
+        body.note,
+        body.photo_content_type,
+        wired.policy,
+        datetime.now(UTC),
+    )
+    own = outcome.assignment
+    answer = RescueReportCreated(
+        report_id=outcome.report.report_id,
+        state=outcome.report.state,
+        upload=PhotoUploadOut(**outcome.upload.__dict__) if outcome.upload else None,
+        role=("aed" if own.role == "aed" else "cpr") if own else None,
+        aed=AedAssignment(**own.aed.__dict__) if own and own.aed else None,
+        rerouted=outcome.rerouted,
+    )
+    return Response(201, content_types.APPLICATION_JSON, answer)
 
 
 @app.post("/v1/incidents/<incident_id>/close", responses=ERROR_RESPONSES)

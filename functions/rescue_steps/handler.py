@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.logic import rescue as logic
 from shared.observability import logger
-from shared.rescue_wiring import rescue
+from shared.rescue_wiring import aed_service, rescue
 
 wired = rescue()
 
@@ -26,7 +26,7 @@ def _steps() -> dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]]:
         "unanswered": lambda e: logic.declare_unanswered(wired.store, wired.notifier, e["incident_id"], now),
         "park": lambda e: logic.park_closure_token(wired.store, wired.workflow, e["incident_id"], e["token"]),
         "finish": lambda e: logic.finish(
-            wired.store, wired.notifier, wired.claims, e["incident_id"], wired.policy, now
+            wired.store, wired.notifier, wired.claims, aed_service(), e["incident_id"], wired.policy, now
         ),
     }
 

@@ -1,5 +1,6 @@
 """The Lambda functions: one per folder under functions/ named in shared.routes.FUNCTIONS (reached by
-routes) or shared.routes.WORKFLOW_FUNCTIONS (invoked by the rescue state machine).
+routes), shared.routes.WORKFLOW_FUNCTIONS (invoked by the rescue state machine) or
+shared.routes.SCHEDULED_FUNCTIONS (invoked on a clock: infra/constructs/schedules.py).
 
 Every function ships the same code asset (the functions/ and shared/ packages) and the same dependency
 layer, runs on arm64 Python 3.13 with X-Ray, logs to its own retained log group, and may do only what
@@ -19,14 +20,15 @@ from constructs import Construct
 from infra import constants as c
 from infra.constructs.data import DataTables
 from infra.constructs.notifications import Notifications
+from infra.constructs.photos import ReportPhotos
 from infra.constructs.workflow import RescueWorkflow
 from infra.layer import dependencies_code
 from shared.config import Settings
-from shared.routes import FUNCTIONS, WORKFLOW_FUNCTIONS
+from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
-ALL_FUNCTIONS: tuple[str, ...] = (*FUNCTIONS, *WORKFLOW_FUNCTIONS)
+ALL_FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)))
 
 # Settings (shared/config.py field names) written into the environment at their code defaults, so a
 # deployment sees and tunes them in one place: every function's, and the rescue Policy's, which the sos,
@@ -45,9 +47,13 @@ DISPATCH_SETTINGS = (
     "notice_lease_s",
     "credit_points",
 )
+# The exams and certificates functions must agree on these (a pass issues what verification shows).
+EXAM_SETTINGS = ("pass_marks", "certificate_valid_years", "certificate_verify_url")
 DISPATCH_TOPIC_ARN = "DISPATCH_TOPIC_ARN"
+UPKEEP_TOPIC_ARN = "UPKEEP_TOPIC_ARN"
 PUSH_APPLICATIONS = str(Settings.model_fields["push_applications"].alias)
 RESCUE_STATE_MACHINE_ARN = "RESCUE_STATE_MACHINE_ARN"
+PHOTO_BUCKET = str(Settings.model_fields["photo_bucket"].alias)
 
 
 def _env_value(value: object) -> str:
@@ -55,10 +61,10 @@ def _env_value(value: object) -> str:
     return json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
 
 
-def settings_environment(*, dispatch: bool = False) -> dict[str, str]:
+def settings_environment(*, dispatch: bool = False, exams: bool = False) -> dict[str, str]:
     """Deployment settings a function reads (shared/config.py), at their code defaults."""
     fields = Settings.model_fields
-    names = COMMON_SETTINGS + (DISPATCH_SETTINGS if dispatch else ())
+    names = COMMON_SETTINGS + (DISPATCH_SETTINGS if dispatch else ()) + (EXAM_SETTINGS if exams else ())
     return {
         str(fields[name].alias): _env_value(fields[name].get_default(call_default_factory=True))
         for name in names
@@ -108,11 +114,13 @@ class Functions(Construct):
         for name in ALL_FUNCTIONS:
             grants = c.FUNCTION_GRANTS[name]
             environment = {
-                **settings_environment(dispatch=grants.dispatch_settings),
+                **settings_environment(dispatch=grants.dispatch_settings, exams=grants.exam_settings),
                 **{env_var[m]: data.tables[m].table_name for m in grants.tables},
             }
             if grants.dispatch_topic:
                 environment[DISPATCH_TOPIC_ARN] = notifications.dispatch_topic.topic_arn
+            if grants.upkeep_topic:
+                environment[UPKEEP_TOPIC_ARN] = notifications.upkeep_topic.topic_arn
             if grants.register_push:  # "{}" when no push: the code then answers 422 and alerts go by SMS
                 environment[PUSH_APPLICATIONS] = _env_value(notifications.push_applications)
             fn = self.functions[name] = self._function(name, code, environment, grants)
@@ -122,8 +130,17 @@ class Functions(Construct):
                 notifications.grant_direct_publish(fn)
             if grants.dispatch_topic:
                 notifications.grant_publish(fn, notifications.dispatch_topic)
+            if grants.upkeep_topic:
+                notifications.grant_publish(fn, notifications.upkeep_topic)
             if grants.register_push:
                 notifications.grant_register_push(fn)
+
+    def connect_photos(self, photos: ReportPhotos) -> None:
+        """The photo bucket for the functions that sign report photo uploads and views."""
+        for name, fn in self.functions.items():
+            if c.FUNCTION_GRANTS[name].report_photos:
+                fn.add_environment(PHOTO_BUCKET, photos.bucket.bucket_name)
+                photos.grant_reports(fn)
 
     def connect_workflow(self, workflow: RescueWorkflow) -> None:
         """The state machine's ARN and permissions for the functions that start or resume executions.
@@ -173,7 +190,9 @@ class Functions(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             memory_size=c.FUNCTION_MEMORY_MB,
-            timeout=cdk.Duration.seconds(c.FUNCTION_TIMEOUT_S),
+            timeout=cdk.Duration.seconds(
+                c.SCHEDULED_FUNCTION_TIMEOUT_S if name in SCHEDULED_FUNCTIONS else c.FUNCTION_TIMEOUT_S
+            ),
             tracing=lambda_.Tracing.ACTIVE,
             layers=[self.layer],
             log_group=log_group,
@@ -187,6 +206,8 @@ class Functions(Construct):
             description=(
                 f"Rescue Nearby: {name} (rescue workflow steps)"
                 if name in WORKFLOW_FUNCTIONS
+                else f"Rescue Nearby: {name} (scheduled)"
+                if name in SCHEDULED_FUNCTIONS
                 else f"Rescue Nearby: {name} routes"
             ),
         )

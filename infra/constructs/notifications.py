@@ -1,5 +1,6 @@
-"""SNS: the dispatch centre's topic (incidents no volunteer answered), and direct publishing of alerts
-and stand-downs to responders' phones (SMS) and app endpoints (push).
+"""SNS: the dispatch centre's topic (incidents no volunteer answered), the "AED upkeep" topic (reminders
+to AED managers, filtered per manager: docs/aed-upkeep.md), and direct publishing of alerts and
+stand-downs to responders' phones (SMS) and app endpoints (push).
 
 Encrypted with a customer-managed key (rotated yearly) rather than alias/aws/sns: the AWS-managed key's
 policy cannot be extended, so Step Functions and other service principals could not publish to it.
@@ -86,6 +87,15 @@ class Notifications(Construct):
             self,
             "DispatchCentreTopic",
             display_name=c.DISPATCH_TOPIC_DISPLAY_NAME,
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        # Reminders to AED managers (expiries, overdue inspections). Each message carries the attributes
+        # manager_id and aed_id: a manager subscribes an email or phone with a filter policy on manager_id.
+        self.upkeep_topic = sns.Topic(
+            self,
+            "AedUpkeepTopic",
+            display_name=c.UPKEEP_TOPIC_DISPLAY_NAME,
             master_key=self.key,
             enforce_ssl=True,
         )

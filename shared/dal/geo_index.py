@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
+
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.dal.models import COLUMN_INDEXES, GeoIndexModel, column_attribute
 from shared.geo.cover import INDEX_LEVELS, Cover, KeyRange, cover_box, cover_circle, point_keys
+from shared.geo.datum import storable
 from shared.geo.distance import haversine_m
 from shared.logic.ports import Hit
 
 # Queries of one search run side by side, and an SOS runs two searches at once (responders and AEDs,
 # up to 6 Queries each): fewer workers than that would push Queries into a second round.
 _POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="geo-query")
+
+
+_KEEP_ATTEMPTS = 5
 
 
 class IndexedPoint(NamedTuple):
@@ -67,8 +73,37 @@ class DynamoGeoIndex:
         lng: float,
         expires_at: int | None = None,
         attributes: Mapping[str, str] | None = None,
+        keep: Collection[str] = (),
     ) -> None:
-        _item(kind, IndexedPoint(entity_id, lat, lng, expires_at, attributes)).save()
+        """Index (or re-index) one thing. ``keep`` names attributes that others write on the item (an
+        AED runner's claim) and that must survive the re-index: they are carried over with a condition
+        that they did not change meanwhile, retried a few times."""
+        point = IndexedPoint(entity_id, lat, lng, expires_at, attributes)
+        if not keep:
+            _item(kind, point).save()
+            return
+        for _ in range(_KEEP_ATTEMPTS):
+            try:
+                current = GeoIndexModel.get(f"{kind}#{entity_id}", consistent_read=True)
+            except DoesNotExist:
+                current = None
+            existing: dict[str, Any] = cast(Any, current.attrs).as_dict() if current and current.attrs else {}
+            held = {k: v for k, v in existing.items() if k in keep}
+            item = _item(kind, point._replace(attributes={**(attributes or {}), **held}))
+            attrs_path: Any = GeoIndexModel.attrs
+            conditions = [
+                attrs_path[k] == held[k] if k in held else attrs_path[k].does_not_exist() for k in keep
+            ]
+            condition = GeoIndexModel.entity_key.does_not_exist() if current is None else conditions[0]
+            for extra in conditions[1:] if current is not None else ():
+                condition &= extra
+            try:
+                item.save(condition=condition)
+                return
+            except PutError as error:
+                if "ConditionalCheckFailed" not in str(error):
+                    raise
+        raise RuntimeError(f"{kind}#{entity_id}: kept attributes kept changing; not re-indexed")
 
     def put_many(self, kind: str, points: Iterable[IndexedPoint]) -> None:
         """Index many things with BatchWriteItem (25 items a request): for imports and seeding."""
@@ -121,12 +156,6 @@ class DynamoGeoIndex:
 
     def in_box(self, kind: str, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> list[Hit]:
         return [_hit(h) for h in self.search_box(kind, min_lng, min_lat, max_lng, max_lat).hits]
-
-
-def storable(degrees: float) -> float:
-    """A coordinate as the index stores it: DynamoDB numbers cannot be smaller in magnitude than
-    1e-130, so anything below 1e-100 degrees (far under a nanometre) is stored as 0."""
-    return 0.0 if abs(degrees) < 1e-100 else degrees
 
 
 def _item(kind: str, point: IndexedPoint) -> Any:

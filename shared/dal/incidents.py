@@ -22,8 +22,10 @@ from shared.dal.models import (
     ResponderModel,
     SosKeyModel,
 )
+from shared.errors import Conflict
 from shared.logic.ports import (
     AED_USABLE,
+    CLAIM,
     AedOption,
     Alert,
     Award,
@@ -35,7 +37,7 @@ from shared.logic.ports import (
 
 SOS_KEY_TTL = timedelta(days=1)
 # The AED-runner claim, a path inside the usable AED's index item (typed loosely: a raw map's path).
-_CLAIMED_BY: Any = cast(Any, GeoIndexModel.attrs)["claimed_by"]
+_CLAIMED_BY: Any = cast(Any, GeoIndexModel.attrs)[CLAIM]
 
 
 def _conditional_failed(error: Exception) -> bool:
@@ -58,6 +60,20 @@ def _try(write: Any) -> bool:
         if _conditional_failed(error):
             return False
         raise
+
+
+def _claim_aed(tx: TransactWrite, aed_id: str, incident_id: str) -> None:
+    """Within a transaction: the usable AED is claimed for this incident, if it is still usable and
+    nobody holds it (its index item exists and carries no claim)."""
+    tx.update(
+        GeoIndexModel(entity_key=f"{AED_USABLE}#{aed_id}"),
+        actions=[_CLAIMED_BY.set(incident_id)],
+        condition=GeoIndexModel.entity_key.exists() & _CLAIMED_BY.does_not_exist(),
+    )
+
+
+def _options_json(options: list[AedOption]) -> str:
+    return json.dumps([o.__dict__ for o in options], ensure_ascii=False)
 
 
 def _num(value: Any) -> float | None:
@@ -160,11 +176,32 @@ class DynamoIncidents:
     def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None:
         IncidentModel(incident_id=incident_id).update(
             actions=[
-                IncidentModel.aed_options.set(json.dumps([o.__dict__ for o in options], ensure_ascii=False)),
+                IncidentModel.aed_options.set(_options_json(options)),
                 IncidentModel.slots_aed.set(slots_aed),
             ],
             condition=IncidentModel.incident_id.exists(),
         )
+
+    def drop_aed_option(self, incident_id: str, aed_id: str) -> Incident | None:
+        """Take one AED out of the incident's options (it was found unusable). Read-modify-write guarded
+        by the value read, so two reports at once each remove their own AED."""
+        for _ in range(5):
+            incident = self.get(incident_id)
+            if incident is None:
+                return None
+            options = incident.aed_options or []
+            remaining = [o for o in options if o.aed_id != aed_id]
+            if len(remaining) == len(options):
+                return incident
+            before = IncidentModel.aed_options == _options_json(options)
+            if _try(
+                lambda remaining=remaining, before=before: IncidentModel(incident_id=incident_id).update(
+                    actions=[IncidentModel.aed_options.set(_options_json(remaining))], condition=before
+                )
+            ):
+                incident.aed_options = remaining
+                return incident
+        raise Conflict("the incident's AEDs kept changing; try again", code="incident_changed")
 
     def set_wave(self, incident_id: str, wave: int) -> None:
         IncidentModel(incident_id=incident_id).update(actions=[IncidentModel.wave.set(wave)])
@@ -293,11 +330,7 @@ class DynamoIncidents:
                     condition=AlertModel.state == "alerted",
                 )
                 if aed_id:
-                    tx.update(
-                        GeoIndexModel(entity_key=f"{AED_USABLE}#{aed_id}"),
-                        actions=[_CLAIMED_BY.set(incident_id)],
-                        condition=GeoIndexModel.entity_key.exists() & _CLAIMED_BY.does_not_exist(),
-                    )
+                    _claim_aed(tx, aed_id, incident_id)
         except TransactWriteError as error:
             if _refused_by_condition(error):
                 return False
@@ -311,6 +344,39 @@ class DynamoIncidents:
                 condition=AlertModel.state == "alerted",
             )
         )
+
+    def reassign_aed(
+        self,
+        incident_id: str,
+        responder_id: str,
+        old_aed_id: str,
+        new_aed_id: str | None,
+        lease_until: int | None,
+    ) -> bool:
+        """An AED runner whose AED is unusable: claim ``new_aed_id`` for them (or, with None, turn them to
+        CPR) in one transaction with the alert, which must still hold ``old_aed_id``. With
+        ``lease_until`` a "reroute" notice is queued for them in the same write."""
+        actions: list[Action] = (
+            [AlertModel.aed_id.set(new_aed_id)]
+            if new_aed_id
+            else [AlertModel.aed_id.remove(), AlertModel.role.set("cpr")]
+        )
+        if lease_until is not None:
+            actions += [AlertModel.notice.set("reroute"), AlertModel.notice_lease_until.set(lease_until)]
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    AlertModel(incident_id=incident_id, responder_id=responder_id),
+                    actions=actions,
+                    condition=(AlertModel.state == "accepted") & (AlertModel.aed_id == old_aed_id),
+                )
+                if new_aed_id:
+                    _claim_aed(tx, new_aed_id, incident_id)
+        except TransactWriteError as error:
+            if _refused_by_condition(error):
+                return False
+            raise
+        return True
 
     def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool:
         """alerted → stood_down, with its notice, once: the condition makes it exactly one. An alert

@@ -66,6 +66,8 @@ class AedModel(Model):
     battery_expires_on = UnicodeAttribute(null=True)  # YYYY-MM-DD
     last_inspected_on = UnicodeAttribute(null=True)  # YYYY-MM-DD
     fault = UnicodeAttribute(null=True)
+    suspended_by = UnicodeAttribute(null=True)  # the report id that took it out of search
+    in_use_by = UnicodeAttribute(null=True)  # incident id
 
 
 class IncidentModel(Model):
@@ -225,7 +227,17 @@ GeoIndexModel: type[_GeoIndexBase] = type(
     },
 )
 
-TTL_ATTRIBUTES: dict[type[Model], str] = {GeoIndexModel: "expires_at", SosKeyModel: "expires_at"}
+from shared.dal.aed_report_models import AedReportModel  # noqa: E402
+from shared.dal.certification_models import CERTIFICATION_MODELS, CertificateReminderModel  # noqa: E402
+from shared.dal.training_models import TRAINING_MODELS  # noqa: E402
+from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel  # noqa: E402
+
+TTL_ATTRIBUTES: dict[type[Model], str] = {
+    GeoIndexModel: "expires_at",
+    SosKeyModel: "expires_at",
+    UpkeepReminderModel: "expires_at",
+    CertificateReminderModel: "expires_at",
+}
 ALL_MODELS: tuple[type[Model], ...] = (
     ResponderModel,
     AedModel,
@@ -235,4 +247,9 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AlertModel,
     EventModel,
     CreditModel,
+    AedReportModel,
+    AedInspectionModel,
+    UpkeepReminderModel,
+    *TRAINING_MODELS,
+    *CERTIFICATION_MODELS,
 )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.dal.models import AedModel, ResponderModel
 from shared.errors import Conflict
@@ -111,13 +111,25 @@ class DynamoAeds:
             battery_expires_on=_iso(aed.battery_expires_on),
             last_inspected_on=_iso(aed.last_inspected_on),
             fault=aed.fault,
+            suspended_by=aed.suspended_by,
+            in_use_by=aed.in_use_by,
         )
 
     def create(self, aed: Aed) -> None:
         self._model(aed).save(condition=AedModel.aed_id.does_not_exist())
 
-    def save(self, aed: Aed) -> None:
-        self._model(aed).save(condition=AedModel.aed_id.exists())
+    def save(self, aed: Aed, expected_updated_at: datetime | None = None) -> None:
+        """Overwrite the AED; with ``expected_updated_at``, only if nobody saved it since that read
+        (Conflict otherwise: the caller re-reads and retries)."""
+        condition = AedModel.aed_id.exists()
+        if expected_updated_at is not None:
+            condition &= AedModel.updated_at == expected_updated_at
+        try:
+            self._model(aed).save(condition=condition)
+        except PutError as error:
+            if expected_updated_at is not None and "ConditionalCheckFailed" in str(error):
+                raise Conflict("the AED changed meanwhile", code="aed_changed") from error
+            raise
 
     def get(self, aed_id: str) -> Aed | None:
         try:

@@ -14,7 +14,7 @@ from ulid import ULID
 
 from shared.errors import NotFound, ValidationFailed
 from shared.logic.hours import is_open, validate_opening_hours
-from shared.logic.ports import AED_MAP, AED_USABLE, Aed, AedRepository, GeoIndex, Hit
+from shared.logic.ports import AED_MAP, AED_USABLE, CLAIM, Aed, AedRepository, GeoIndex, Hit
 from shared.logic.responders import Page, paginate
 
 STATUSES = ("ok", "faulty", "missing", "in_use", "needs_restock", "expired")
@@ -47,14 +47,24 @@ CLEARABLE = ("address", "placement", "floor", "contact_phone")
 REQUIRED = ("lat", "lng", "name", "opening_hours", "status")
 
 
+def usable(aed: Aed) -> bool:
+    """May a rescue be sent to it (opening hours aside, which are read at search time)?"""
+    return aed.status == "ok" and aed.suspended_by is None
+
+
 def index_aed(geo: GeoIndex, aed: Aed) -> None:
-    """Put the AED on the map, and in search only while usable (status ok)."""
+    """Put the AED on the map, and in search only while usable. A runner's claim on the usable item
+    survives a re-index (a manager renaming a device must not free it for a second runner)."""
     attributes = {"name": aed.name, "status": aed.status, "opening_hours": aed.opening_hours}
     if aed.placement:
         attributes["placement"] = aed.placement
+    if aed.floor:
+        attributes["floor"] = aed.floor
+    if aed.suspended_by:
+        attributes["suspended"] = "reported during a rescue; awaiting its manager"
     geo.put(AED_MAP, aed.aed_id, aed.lat, aed.lng, attributes=attributes)
-    if aed.status == "ok":
-        geo.put(AED_USABLE, aed.aed_id, aed.lat, aed.lng, attributes=attributes)
+    if usable(aed):
+        geo.put(AED_USABLE, aed.aed_id, aed.lat, aed.lng, attributes=attributes, keep=(CLAIM,))
     else:
         geo.remove(AED_USABLE, aed.aed_id)
 
@@ -101,7 +111,7 @@ def patch_aed(repo: AedRepository, geo: GeoIndex, aed_id: str, fields: AedFields
     if "opening_hours" in changes:
         changes["opening_hours"] = validate_opening_hours(changes["opening_hours"])
     updated = replace(aed, **changes, updated_at=now)
-    repo.save(updated)
+    repo.save(updated, expected_updated_at=aed.updated_at)
     index_aed(geo, updated)
     return updated
 

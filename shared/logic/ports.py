@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -10,6 +10,7 @@ from typing import Protocol
 RESPONDER = "responder"  # geo index kinds
 AED_USABLE = "aed"  # status ok: what rescues may be sent to (opening hours are checked at query time)
 AED_MAP = "aed-map"  # every AED whatever its status: what the map shows
+CLAIM = "claimed_by"  # on a usable AED's index item: the incident whose runner is fetching it
 
 
 @dataclass
@@ -51,6 +52,10 @@ class Aed:
     battery_expires_on: date | None = None
     last_inspected_on: date | None = None
     fault: str | None = None  # the confirmed fault behind status faulty/missing: locked, broken...
+    # A fault reported from inside a rescue takes the AED out of every search until its manager
+    # confirms or clears the report (the report's id).
+    suspended_by: str | None = None
+    in_use_by: str | None = None  # the incident whose patient it is attached to
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class PushRegistry(Protocol):
 class AedRepository(Protocol):
     def create(self, aed: Aed) -> None: ...
     def get(self, aed_id: str) -> Aed | None: ...
-    def save(self, aed: Aed) -> None: ...
+    def save(self, aed: Aed, expected_updated_at: datetime | None = None) -> None: ...
 
 
 class GeoIndex(Protocol):
@@ -88,6 +93,7 @@ class GeoIndex(Protocol):
         lng: float,
         expires_at: int | None = None,
         attributes: Mapping[str, str] | None = None,
+        keep: Collection[str] = (),
     ) -> None: ...
     def remove(self, kind: str, entity_id: str) -> None: ...
     def nearby(self, kind: str, lat: float, lng: float, radius_m: float, now_epoch: int) -> list[Hit]: ...
@@ -214,6 +220,15 @@ class IncidentStore(Protocol):
     def add_event(self, event: IncidentEvent) -> None: ...
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
     def advance_status(self, incident_id: str, to: str, allowed_from: tuple[str, ...]) -> bool: ...
+    def drop_aed_option(self, incident_id: str, aed_id: str) -> Incident | None: ...
+    def reassign_aed(
+        self,
+        incident_id: str,
+        responder_id: str,
+        old_aed_id: str,
+        new_aed_id: str | None,
+        lease_until: int | None,
+    ) -> bool: ...
     def set_wave(self, incident_id: str, wave: int) -> None: ...
     def mark_unanswered(self, incident_id: str) -> bool: ...
     def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None: ...
@@ -222,13 +237,20 @@ class IncidentStore(Protocol):
     def credits(self, responder_id: str) -> list[Credit]: ...
 
 
+class AedUse(Protocol):
+    """An AED's life in a rescue (shared.logic.aed_service.AedService): on a patient, then restock."""
+
+    def start_use(self, aed_id: str, incident_id: str, now: datetime) -> object: ...
+    def end_use(self, aed_id: str, incident_id: str, now: datetime) -> object: ...
+
+
 class AedClaims(Protocol):
     def release(self, aed_id: str, incident_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # alert, stand_down
+    kind: str  # alert, stand_down, reroute
     incident_id: str
     message: str
 

@@ -21,12 +21,15 @@ from ulid import ULID
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.geo.distance import haversine_m
 from shared.identity import Caller
+from shared.logic.aed_service import AedService, FaultReport, PhotoUpload
 from shared.logic.concurrency import each, together
 from shared.logic.hours import is_open
 from shared.logic.ports import (
     AED_USABLE,
+    CLAIM,
     RESPONDER,
     AedOption,
+    AedUse,
     Alert,
     Award,
     DuplicateSos,
@@ -104,6 +107,20 @@ STAND_DOWN_TEXT = (
     "救在身边 Rescue Nearby: thank you, enough helpers are on the way; no need to go. "
     "已有足够救助者，无需前往。"
 )
+
+
+def reroute_text(incident: Incident, alert: Alert) -> str:
+    option = _option(incident, alert.aed_id)
+    if option is None:
+        return (
+            "救在身边 Rescue Nearby: the AED you were fetching cannot be used and no other is near: go to "
+            "the patient and start CPR. 该AED无法使用，附近无其他AED：请直接前往患者处实施心肺复苏。"
+        )
+    where = f"{option.name}" + (f", {option.placement}" if option.placement else "")
+    return (
+        f"救在身边 Rescue Nearby: the AED you were fetching cannot be used: fetch this one instead: {where}. "
+        f"原AED无法使用，请改取：{where}。"
+    )
 
 
 # --- SOS -----------------------------------------------------------------------------------------
@@ -188,8 +205,7 @@ def aed_options(hits: list[Any], at: datetime, time_zone: str) -> list[AedOption
     return [
         AedOption(h.entity_id, h.lat, h.lng, h.attributes.get("name", ""), h.attributes.get("placement"))
         for h in hits
-        if not h.attributes.get("claimed_by")
-        and is_open(h.attributes.get("opening_hours", ""), at, time_zone)
+        if not h.attributes.get(CLAIM) and is_open(h.attributes.get("opening_hours", ""), at, time_zone)
     ]
 
 
@@ -231,7 +247,13 @@ def _deliver(
     one gives its lease back so the workflow's next step retries it. Returns how many failed."""
 
     def one(alert: Alert) -> None:
-        text = alert_text(incident, alert) if kind == "alert" else STAND_DOWN_TEXT
+        text = (
+            alert_text(incident, alert)
+            if kind == "alert"
+            else reroute_text(incident, alert)
+            if kind == "reroute"
+            else STAND_DOWN_TEXT
+        )
         try:
             notifier.notify(alert, Notice(kind=kind, incident_id=incident.incident_id, message=text))
         except Exception:
@@ -356,19 +378,24 @@ def finish(
     store: IncidentStore,
     notifier: Notifier,
     claims: Any,
+    aed_use: AedUse,
     incident_id: str,
     policy: Policy,
     now: datetime,
 ) -> dict[str, Any]:
-    """After closure: stand down whoever is still only alerted, free the AED, award credits once."""
+    """After closure: stand down whoever is still only alerted, send a used AED to restock and free the
+    others, award credits once."""
     incident = _incident(store, incident_id)
     if not incident.closed:
         raise Conflict("incident is still open")
     deliver_pending(store, notifier, incident, policy, now)  # anything a failed step left behind
     stood = stand_down_the_rest(store, notifier, incident, policy, now)
-    for alert in store.alerts(incident_id):
-        if alert.aed_id:
-            claims.release(alert.aed_id, incident_id)
+    runners_aeds = {a.aed_id for a in store.alerts(incident_id) if a.aed_id}
+    attached = any(e.type == "aed_attached" for e in store.events(incident_id))
+    for aed_id in sorted(runners_aeds):
+        if attached:  # its pads are used: out of search until a manager restocks it
+            aed_use.end_use(aed_id, incident_id, now)
+        claims.release(aed_id, incident_id)
     awards = credits_for(store, incident_id, policy)
     awarded = store.award(incident_id, awards, now) if awards else False
     return {"stood_down": stood, "credits": len(awards) if awarded else 0}
@@ -478,6 +505,7 @@ def _role_preferences(incident: Incident, alert: Alert) -> list[tuple[str, AedOp
 
 def record_event(
     store: IncidentStore,
+    aed_use: AedUse,
     caller: Caller,
     incident_id: str,
     event_type: str,
@@ -485,6 +513,135 @@ def record_event(
     lng: float | None,
     now: datetime,
 ) -> IncidentEvent:
+    _, actor_role = _open_incident_actor(
+        store, caller, incident_id, "report events", "the incident is closed"
+    )
+    if event_type not in EVENT_TYPES:
+        raise ValidationFailed(f"type: one of {', '.join(EVENT_TYPES)}")
+    event = IncidentEvent(incident_id, str(ULID()), event_type, caller.sub, actor_role, now, lat, lng)
+    store.add_event(event)
+    if event_type == "arrived":
+        store.advance_status(incident_id, "on_scene", ("dispatching", "responding"))
+    if event_type == "aed_attached":  # the runner's AED (one at most): out of search from now on
+        for aed_id in sorted(
+            {a.aed_id for a in store.alerts(incident_id) if a.aed_id and a.state == "accepted"}
+        ):
+            aed_use.start_use(aed_id, incident_id, now)
+    return event
+
+
+@dataclass(frozen=True)
+class RescueAedReport:
+    report: FaultReport
+    upload: PhotoUpload | None
+    assignment: Assignment | None  # the reporter's own role after any re-route
+    rerouted: int  # AED runners sent elsewhere (or to CPR)
+
+
+def report_aed_in_rescue(
+    store: IncidentStore,
+    notifier: Notifier,
+    aeds: AedService,
+    caller: Caller,
+    incident_id: str,
+    aed_id: str,
+    kind: str,
+    note: str | None,
+    photo_type: str | None,
+    policy: Policy,
+    now: datetime,
+) -> RescueAedReport:
+    """Someone in the rescue found its AED locked, missing, broken or elsewhere: at once the AED leaves
+    every search (suspended until its manager decides), this rescue's options lose it, and whoever was
+    sent to fetch it is given the next usable AED, by the shortest way from where they stand (the
+    faulty AED) to the patient, or told to go and do CPR when there is none."""
+    incident, role = _open_incident_actor(
+        store,
+        caller,
+        incident_id,
+        "report from a rescue",
+        "the incident is closed: report through the AED's own page",
+    )
+    report, upload = aeds.report(
+        aed_id,
+        kind,
+        note=note,
+        reporter=caller.sub,
+        reporter_role=role,
+        incident_id=incident_id,
+        photo_type=photo_type,
+        suspend=True,
+        now=now,
+    )
+    store.add_event(
+        IncidentEvent(
+            incident_id, str(ULID()), "aed_reported", caller.sub, role, now, detail=f"{aed_id}: {kind}"
+        )
+    )
+    faulty = _option(incident, aed_id)
+    incident = store.drop_aed_option(incident_id, aed_id) or incident
+    rerouted = 0
+    for runner in [a for a in store.alerts(incident_id) if a.state == "accepted" and a.aed_id == aed_id]:
+        notify = runner.responder_id != caller.sub  # the reporter reads the new plan in the answer
+        lease = _epoch(now) + policy.notice_lease_s if notify else None
+        start = (faulty.lat, faulty.lng) if faulty else (runner.lat, runner.lng)
+        new_aed = _reroute(store, incident, runner, aed_id, start, lease)
+        if new_aed is False:
+            continue  # someone else re-routed this runner meanwhile
+        rerouted += 1
+        store.add_event(
+            IncidentEvent(
+                incident_id,
+                str(ULID()),
+                "aed_rerouted",
+                None,
+                "system",
+                now,
+                detail=f"{aed_id} -> {new_aed or 'cpr'}",
+            )
+        )
+        fresh = store.get_alert(incident_id, runner.responder_id)
+        if notify and fresh is not None:
+            _deliver(store, notifier, incident, [fresh], "reroute")  # a failure stays queued for the workflow
+    own = store.get_alert(incident_id, caller.sub) if caller.sub else None
+    assignment = (
+        Assignment(role=own.role or "cpr", aed=_option(incident, own.aed_id))
+        if own is not None and own.state == "accepted"
+        else None
+    )
+    return RescueAedReport(report=report, upload=upload, assignment=assignment, rerouted=rerouted)
+
+
+def _reroute(
+    store: IncidentStore,
+    incident: Incident,
+    runner: Alert,
+    old_aed_id: str,
+    start: tuple[float, float],
+    lease_until: int | None,
+) -> str | bool | None:
+    """The new AED's id, None when the runner was turned to CPR, False when the alert had changed."""
+
+    def path(option: AedOption) -> float:
+        return haversine_m(*start, option.lat, option.lng) + haversine_m(
+            option.lat, option.lng, incident.lat, incident.lng
+        )
+
+    for option in sorted(incident.aed_options or [], key=path):
+        if store.reassign_aed(
+            incident.incident_id, runner.responder_id, old_aed_id, option.aed_id, lease_until
+        ):
+            return option.aed_id
+    if store.reassign_aed(incident.incident_id, runner.responder_id, old_aed_id, None, lease_until):
+        return None
+    return False
+
+
+def _open_incident_actor(
+    store: IncidentStore, caller: Caller, incident_id: str, acting: str, closed_message: str
+) -> tuple[Incident, str]:
+    """Who may act on an open incident: a responder who accepted it, or staff. Returns the incident and
+    the actor's role as events record it; others see 404 (never alerted) or 409 (no role)."""
     incident = store.get(incident_id)
     if incident is None:
         raise NotFound("incident not found")
@@ -493,21 +650,17 @@ def record_event(
     if not staff and (alert is None or alert.state != "accepted"):
         if alert is None:
             raise NotFound("incident not found")
-        raise Conflict("only responders with a role report events", code="not_assigned")
+        raise Conflict(f"only responders with a role {acting}", code="not_assigned")
     if incident.closed:
-        raise Conflict("the incident is closed", code="incident_closed")
-    if event_type not in EVENT_TYPES:
-        raise ValidationFailed(f"type: one of {', '.join(EVENT_TYPES)}")
-    actor_role = (
-        "responder"
-        if alert is not None and alert.state == "accepted" and not staff
-        else next(iter(sorted(caller.roles & STAFF)))
+        raise Conflict(closed_message, code="incident_closed")
+    return (
+        incident,
+        "responder" if alert is not None and alert.state == "accepted" and not staff else _staff_role(caller),
     )
-    event = IncidentEvent(incident_id, str(ULID()), event_type, caller.sub, actor_role, now, lat, lng)
-    store.add_event(event)
-    if event_type == "arrived":
-        store.advance_status(incident_id, "on_scene", ("dispatching", "responding"))
-    return event
+
+
+def _staff_role(caller: Caller) -> str:
+    return next(iter(sorted(caller.roles & STAFF)))
 
 
 def close_incident(

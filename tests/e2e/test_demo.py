@@ -56,6 +56,8 @@ def test_the_timeline_shows_every_stage_in_order(demo):
         ("closed", r"closed the incident: outcome rosc"),
         ("points", r"points awarded to .*: \+\d+ \("),
         ("final", r"incident closed \(rosc\)"),
+        ("restock", r"status needs_restock \(pads used\), out of search"),
+        ("back", r"AED manager fitted new pads \(expire \d{4}-\d\d-\d\d\): .+ is back in search"),
     ]
     position = -1
     for name, pattern in stages:

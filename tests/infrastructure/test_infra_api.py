@@ -57,7 +57,17 @@ def test_methods_are_the_route_table(synthesized: Synthesized) -> None:
 def test_anonymous_routes_written_out() -> None:
     """A route turning anonymous must be a decision: it fails here until it is added (with a reason)."""
     anonymous = {route_id(r) for r in ROUTES if r.anonymous}
-    assert anonymous == {"GET /v1/health", "GET /v1/aeds", "GET /v1/aeds/nearby", "POST /v1/sos"}
+    assert anonymous == {
+        "GET /v1/health",
+        "GET /v1/aeds",
+        "GET /v1/aeds/nearby",
+        "POST /v1/sos",
+        "GET /v1/certificates/{certificate_no}",
+        "GET /v1/aeds/{aed_id}",
+        "POST /v1/aeds/{aed_id}/reports",
+        "GET /v1/sessions",
+        "GET /v1/courses/{course_id}",
+    }
     assert set(c.PUBLIC_ROUTE_REASONS) == anonymous
 
 
@@ -146,3 +156,17 @@ def test_user_pool_groups_are_the_roles(synthesized: Synthesized) -> None:
         "AWS::Cognito::UserPool",
         {"Policies": {"PasswordPolicy": {"MinimumLength": c.PASSWORD_MIN_LENGTH, "RequireSymbols": True}}},
     )
+
+
+@pytest.mark.infra
+def test_static_aed_paths_are_their_own_resources_beside_the_aed_id_template(
+    synthesized: Synthesized,
+) -> None:
+    """API Gateway matches a literal path segment before a {parameter} at the same level: /v1/aeds/nearby
+    and /v1/aeds/coverage reach their own methods, never GET /v1/aeds/{aed_id} with aed_id "nearby"."""
+    found = methods(synthesized)
+    paths = set(resource_paths(synthesized).values())
+    assert {"/v1/aeds/nearby", "/v1/aeds/coverage", "/v1/aeds/{aed_id}"} <= paths
+    assert found[("GET", "/v1/aeds/nearby")]["AuthorizationType"] == "NONE"
+    assert found[("GET", "/v1/aeds/coverage")]["AuthorizationType"] == "COGNITO_USER_POOLS"
+    assert found[("GET", "/v1/aeds/{aed_id}")]["AuthorizationType"] == "NONE"

@@ -11,6 +11,16 @@ from pynamodb.models import Model
 
 from infra import constants as c
 from shared.config import settings
+from shared.dal import training_models as teaching
+from shared.dal.aed_report_models import AedReportModel
+from shared.dal.certification_models import (
+    CertificateModel,
+    CertificateNumberModel,
+    CertificateReminderModel,
+    ExaminerModel,
+    ExamModel,
+    ExamScoreModel,
+)
 from shared.dal.models import (
     ALL_MODELS,
     TTL_ATTRIBUTES,
@@ -23,6 +33,7 @@ from shared.dal.models import (
     ResponderModel,
     SosKeyModel,
 )
+from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel
 from shared.geo.cover import INDEX_LEVELS
 from tests.infrastructure.conftest import Synthesized
 
@@ -91,6 +102,21 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
         AlertModel: "AlertsTable",
         EventModel: "EventsTable",
         CreditModel: "CreditsTable",
+        ExaminerModel: "ExaminersTable",
+        ExamModel: "ExamsTable",
+        ExamScoreModel: "ExamScoresTable",
+        CertificateModel: "CertificatesTable",
+        CertificateNumberModel: "CertificateNumbersTable",
+        CertificateReminderModel: "CertificateRemindersTable",
+        AedInspectionModel: "AedInspectionsTable",
+        UpkeepReminderModel: "UpkeepRemindersTable",
+        AedReportModel: "AedReportsTable",
+        teaching.CourseModel: "TrainingCoursesTable",
+        teaching.TrainingSessionModel: "TrainingSessionsTable",
+        teaching.RegistrationModel: "TrainingRegistrationsTable",
+        teaching.RegistrationKeyModel: "TrainingRegistrationKeysTable",
+        teaching.TheoryProgressModel: "TrainingTheoryTable",
+        teaching.EvaluationModel: "TrainingEvaluationsTable",
     }
     keys = {
         model: {
@@ -165,4 +191,9 @@ def test_ttl_tables_written_out(synthesized: Synthesized) -> None:
         for m in ALL_MODELS
         if "TimeToLiveSpecification" in table_of(synthesized, m)["Properties"]
     }
-    assert with_ttl == {GeoIndexModel: "expires_at", SosKeyModel: "expires_at"}
+    assert with_ttl == {
+        GeoIndexModel: "expires_at",
+        SosKeyModel: "expires_at",
+        CertificateReminderModel: "expires_at",
+        UpkeepReminderModel: "expires_at",
+    }

@@ -12,6 +12,16 @@ import pytest
 
 from infra import constants as c
 from shared.config import Settings
+from shared.dal import training_models as teaching
+from shared.dal.aed_report_models import AedReportModel
+from shared.dal.certification_models import (
+    CertificateModel,
+    CertificateNumberModel,
+    CertificateReminderModel,
+    ExaminerModel,
+    ExamModel,
+    ExamScoreModel,
+)
 from shared.dal.models import (
     AedModel,
     AlertModel,
@@ -22,12 +32,13 @@ from shared.dal.models import (
     ResponderModel,
     SosKeyModel,
 )
-from shared.routes import FUNCTIONS, WORKFLOW_FUNCTIONS
+from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel
+from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 from tests.infrastructure.conftest import PUSH_FCM_ARN, TEST_CONTEXT, Synthesized
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
-ALL_FUNCTIONS = (*FUNCTIONS, *WORKFLOW_FUNCTIONS)
+ALL_FUNCTIONS = tuple(dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)))
 ENV_VAR = {spec.model: spec.env_var for spec in c.TABLES}
 TABLE_ENV_VARS = set(ENV_VAR.values())
 
@@ -51,12 +62,59 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
     "health": {},
     "responders": {ResponderModel: READ_WRITE, GeoIndexModel: READ_WRITE, CreditModel: READ},
     "aeds": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
+    "aed_import": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
+    "aed_service": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, AedReportModel: READ_WRITE},
+    "courses": {
+        teaching.CourseModel: READ_WRITE,
+        teaching.TrainingSessionModel: READ_WRITE,
+        GeoIndexModel: READ_WRITE,
+        teaching.TheoryProgressModel: READ_WRITE,
+        teaching.RegistrationModel: READ,
+    },
+    "registrations": {
+        teaching.TrainingSessionModel: READ_WRITE,
+        teaching.RegistrationModel: READ_WRITE,
+        teaching.RegistrationKeyModel: READ_WRITE,
+        teaching.EvaluationModel: READ_WRITE,
+    },
+    "checkins": {
+        teaching.TrainingSessionModel: READ,
+        teaching.RegistrationModel: READ_WRITE,
+        teaching.RegistrationKeyModel: READ,
+        teaching.CourseModel: READ,
+        teaching.TheoryProgressModel: READ,
+    },
+    "aed_upkeep": {AedInspectionModel: READ_WRITE, AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
+    "aed_coverage": {GeoIndexModel: READ},
+    "aed_daily_upkeep": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, UpkeepReminderModel: READ_WRITE},
+    "exams": {
+        ExaminerModel: READ_WRITE,
+        ExamModel: READ_WRITE,
+        ExamScoreModel: READ_WRITE,
+        CertificateModel: READ_WRITE,
+        CertificateNumberModel: UPDATE,
+        ResponderModel: READ_WRITE,
+        teaching.CourseModel: READ,
+        teaching.TrainingSessionModel: READ,
+        teaching.RegistrationModel: READ,
+        teaching.TheoryProgressModel: READ,
+        teaching.EvaluationModel: READ,
+    },
+    "certificates": {
+        CertificateModel: READ_WRITE,
+        ResponderModel: UPDATE,
+        GeoIndexModel: READ_WRITE,
+        teaching.EvaluationModel: READ,
+    },
+    "certificate_reminders": {CertificateModel: READ, CertificateReminderModel: READ_WRITE},
     "sos": {IncidentModel: READ_WRITE, SosKeyModel: READ_WRITE, AlertModel: READ_WRITE, GeoIndexModel: READ},
     "incidents": {
         IncidentModel: READ_WRITE,
         AlertModel: READ_WRITE,
         EventModel: READ_WRITE,
-        GeoIndexModel: UPDATE,
+        GeoIndexModel: READ_WRITE,
+        AedModel: READ_WRITE,
+        AedReportModel: READ_WRITE,
     },
     "rescue_steps": {
         IncidentModel: READ_WRITE,
@@ -65,11 +123,16 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         CreditModel: READ_WRITE,
         ResponderModel: UPDATE,
         GeoIndexModel: READ_WRITE,
+        AedModel: READ_WRITE,
     },
 }
 # Beyond tables: SMS/push on "*", the dispatch-centre topic, and the rescue state machine.
-DIRECT_PUBLISH = {"sos", "incidents", "rescue_steps"}
+DIRECT_PUBLISH = {"sos", "incidents", "rescue_steps", "certificate_reminders", "registrations"}
+# Sign AED report photo uploads and views: PutObject and GetObject under the reports prefix only.
+REPORT_PHOTOS = {"incidents", "aed_service"}
+CHECKIN_SECRET = {"checkins"}  # reads the check-in code signing key
 DISPATCH_TOPIC = {"rescue_steps"}
+UPKEEP_TOPIC = {"aed_daily_upkeep"}  # reminders to AED managers
 STATE_MACHINE_ACTIONS = {
     "sos": {"states:StartExecution"},
     "incidents": {"states:SendTaskSuccess"},
@@ -81,7 +144,15 @@ DISPATCH_SETTINGS_FUNCTIONS = {"sos", "incidents", "rescue_steps"}
 REGISTER_PUSH = {"responders"}
 CREATE_ENDPOINT = "sns:CreatePlatformEndpoint"
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-WITH_INDEXES = {GeoIndexModel}  # the models with global secondary indexes
+# The models with global secondary indexes.
+WITH_INDEXES = {
+    GeoIndexModel,
+    ExamScoreModel,
+    CertificateModel,
+    teaching.TrainingSessionModel,
+    teaching.RegistrationModel,
+    teaching.EvaluationModel,
+}
 
 
 def function_id(synthesized: Synthesized, name: str) -> str:
@@ -152,7 +223,15 @@ def machine_arn_by_name(synthesized: Synthesized) -> dict[str, Any]:
 @pytest.mark.infra
 def test_one_function_per_folder_in_the_route_table_and_the_workflow(synthesized: Synthesized) -> None:
     assert WORKFLOW_FUNCTIONS == ("rescue_steps",)
-    assert set(FUNCTIONS) == {"health", "responders", "aeds", "sos", "incidents"}
+    assert set(FUNCTIONS) >= {
+        "health",
+        "responders",
+        "aeds",
+        "sos",
+        "incidents",
+        "aed_upkeep",
+        "aed_coverage",
+    }
     synthesized.assertions.resource_count_is("AWS::Lambda::Function", len(ALL_FUNCTIONS))
     handlers = {f["Properties"]["Handler"] for f in synthesized.of_type("AWS::Lambda::Function").values()}
     assert handlers == {f"functions.{name}.handler.lambda_handler" for name in ALL_FUNCTIONS}
@@ -289,6 +368,21 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
         expected_other["sns:Publish"] = [{"Ref": topic}]
         expected_other["kms:GenerateDataKey"] = [{"Fn::GetAtt": [key, "Arn"]}]
         expected_other["kms:Decrypt"] = [{"Fn::GetAtt": [key, "Arn"]}]
+    if name in UPKEEP_TOPIC:
+        expected_other["sns:Publish"] = [
+            {"Ref": synthesized.logical_id("Notifications/AedUpkeepTopic/Resource")}
+        ]
+        expected_other["kms:GenerateDataKey"] = [{"Fn::GetAtt": [key, "Arn"]}]
+        expected_other["kms:Decrypt"] = [{"Fn::GetAtt": [key, "Arn"]}]
+    if name in REPORT_PHOTOS:
+        bucket = synthesized.logical_id("ReportPhotos/Bucket/Resource")
+        photos = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{c.PHOTO_PREFIX}*"]]}
+        expected_other["s3:PutObject"] = [photos]
+        expected_other["s3:GetObject"] = [photos]
+    if name in CHECKIN_SECRET:
+        secret = {"Ref": synthesized.logical_id("CheckinSecret/Secret/Resource")}
+        expected_other["secretsmanager:GetSecretValue"] = [secret]
+        expected_other["secretsmanager:DescribeSecret"] = [secret]
     machine = (
         machine_arn_by_name(synthesized) if name in WORKFLOW_FUNCTIONS else {"Ref": machine_id(synthesized)}
     )
@@ -453,3 +547,25 @@ def test_layer_lock_agrees_with_pyproject() -> None:
     assert {k: layer.get(k) for k in wanted} == wanted
     # What the Lambda runtime ships must not be shadowed by the layer.
     assert not {"boto3", "botocore", "s3transfer", "urllib3"} & set(layer)
+
+
+EXAM_SETTINGS_FUNCTIONS = {"exams", "certificates"}
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_exam_settings_where_certificates_are_issued_or_shown(synthesized: Synthesized, name: str) -> None:
+    """Pass marks and certificate validity reach exactly the functions that issue and verify
+    certificates, parsed as the code parses them, equal to the code's defaults (ops tune them there)."""
+    env = {k: v for k, v in environment(synthesized, name).items() if isinstance(v, str)}
+    names = {"PASS_MARKS", "CERTIFICATE_VALID_YEARS", "CERTIFICATE_VERIFY_URL"}
+    if name not in EXAM_SETTINGS_FUNCTIONS:
+        assert not names & set(env)
+        return
+    assert names <= set(env)
+    defaults = Settings.model_validate({})
+    parsed = Settings.model_validate({**env, "PASS_MARKS": json.loads(env["PASS_MARKS"])})
+    assert (parsed.pass_marks, parsed.certificate_valid_years) == (
+        defaults.pass_marks,
+        defaults.certificate_valid_years,
+    )

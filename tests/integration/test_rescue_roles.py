@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.logic.ports import Alert
-from shared.rescue_wiring import rescue
+from shared.rescue_wiring import aed_service, rescue
 from tests.integration.rescue_helpers import (
     PATIENT,
     aed,
@@ -148,7 +148,15 @@ def test_replayed_finish_never_adds_points(api, aws):
     from shared.logic import rescue as logic
 
     for _ in range(3):  # a retried or replayed workflow step
-        logic.finish(wired.store, wired.notifier, wired.claims, incident_id, wired.policy, datetime.now(UTC))
+        logic.finish(
+            wired.store,
+            wired.notifier,
+            wired.claims,
+            aed_service(),
+            incident_id,
+            wired.policy,
+            datetime.now(UTC),
+        )
     assert api("GET", f"/v1/responders/{rid}/credits", sub=rid).body["balance"] == 15
 
 

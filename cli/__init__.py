@@ -1,0 +1,1 @@
+"""`rescue-nearby`: the command-line client of the Rescue Nearby API (installed by pyproject)."""

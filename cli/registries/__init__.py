@@ -1,0 +1,1 @@
+"""Readers of AED registries: each turns one file format into ImportRecords and reasoned rejections."""

@@ -1,0 +1,77 @@
+"""AED coverage for planners: the share of an area within 100 m and 300 m of an AED usable and open at
+an hour of the week. Its own function: CPU-heavy, reading the usable-AED index only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from shared.api.http import ERROR_RESPONSES, create_app, entry_point
+from shared.api.upkeep_schemas import CoverageBody, CoverageOut
+from shared.config import settings
+from shared.dal.geo_index import DynamoGeoIndex
+from shared.errors import ValidationFailed
+from shared.logic import coverage as logic
+
+app = create_app()
+config = settings()
+geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
+
+BboxQ = Annotated[
+    str,
+    Query(
+        pattern=r"^\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*$",
+        description="minLng,minLat,maxLng,maxLat; at most 1 degree a side",
+    ),
+]
+DayQ = Annotated[str, Query(pattern="^(Mo|Tu|We|Th|Fr|Sa|Su)$", description="Mo, Tu, We, Th, Fr, Sa or Su")]
+HourQ = Annotated[int, Query(ge=0, le=23, description="local hour, 0-23 (evaluated at HH:00)")]
+GridQ = Annotated[float, Query(ge=10, le=5000, allow_inf_nan=False, description="grid spacing in metres")]
+
+
+def _out(result: logic.Coverage) -> CoverageOut:
+    return CoverageOut(
+        sample_points=result.sample_points,
+        within_100m=round(result.within_100m, 4),
+        within_300m=round(result.within_300m, 4),
+        usable_aeds=result.usable_aeds,
+        day=result.day,
+        hour=result.hour,
+        grid_m=result.grid_m,
+        evaluated_at=result.evaluated_at,
+    )
+
+
+@app.get("/v1/aeds/coverage", responses=ERROR_RESPONSES)
+def coverage_of_box(bbox: BboxQ, day: DayQ, hour: HourQ, grid_m: GridQ = 50) -> CoverageOut:
+    try:
+        min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
+    except ValueError as error:
+        raise ValidationFailed("bbox: four numbers, minLng,minLat,maxLng,maxLat") from error
+    area = logic.area_from_bbox(min_lng, min_lat, max_lng, max_lat)
+    return _out(
+        logic.coverage(
+            geo, area, day=day, hour=hour, grid_m=grid_m, now=datetime.now(UTC), time_zone=config.time_zone
+        )
+    )
+
+
+@app.post("/v1/aeds/coverage", responses=ERROR_RESPONSES)
+def coverage_of_area(body: CoverageBody) -> CoverageOut:
+    area = logic.area_from_geojson(body.area)
+    return _out(
+        logic.coverage(
+            geo,
+            area,
+            day=body.day,
+            hour=body.hour,
+            grid_m=body.grid_m,
+            now=datetime.now(UTC),
+            time_zone=config.time_zone,
+        )
+    )
+
+
+lambda_handler = entry_point(app)
