@@ -304,12 +304,6 @@ PUBLIC_ROUTE_REASONS: dict[str, str] = {
         "venue or a patient's family can check it without an account. It answers by exact number only, "
         "with the holder's name masked, the course and the validity; no phone, no id."
     ),
-    "POST /v1/aeds/{aed_id}/reports": (
-        "Anyone who finds an AED locked, missing or broken must be able to say so without an account: "
-        "the commonest real failure of these systems is an AED that cannot be used. Anonymous reports "
-        "never change the AED by themselves (its manager decides); the body is validated and the stage "
-        "throttled."
-    ),
     "GET /v1/health": "Liveness probe for uptime monitors and the load test harness; returns no data.",
     "GET /v1/aeds": (
         "The public AED map: anyone near a collapse must find an AED without an account; AED locations "
@@ -318,18 +312,6 @@ PUBLIC_ROUTE_REASONS: dict[str, str] = {
     "GET /v1/aeds/nearby": (
         "Nearest-AED search for bystanders without an account during an emergency; returns only public "
         "AED locations and opening hours."
-    ),
-    "GET /v1/aeds/{aed_id}": (
-        "One AED of the public map with its upkeep state (next expiry, inspection overdue), for anyone "
-        "deciding whether to fetch it; the manager's id is shown to managers and admins only."
-    ),
-    "GET /v1/sessions": (
-        "Finding a first-aid course near you is public information the Red Cross advertises: anyone may "
-        "look before signing up. It answers with sites, times and free seats only, never who registered."
-    ),
-    "GET /v1/courses/{course_id}": (
-        "A course's public description (title, theory modules, practical hours), linked from the session "
-        "search; it holds nothing about trainees."
     ),
     "POST /v1/sos": (
         "A bystander at a cardiac arrest must be able to raise an SOS without an account: every minute "

@@ -63,15 +63,16 @@ def upload_out(upload: PhotoUpload | None) -> PhotoUploadOut | None:
 
 @app.post("/v1/aeds/<aed_id>/reports", responses=CREATED_RESPONSES)
 def report_fault(aed_id: str, body: NewReportBody) -> Response[ReportCreated]:
-    # Anonymous route (a passer-by finds the cabinet empty): API Gateway passes no identity here, so the
-    # report waits for the manager and the AED stays in search; reports from inside a rescue go through
-    # POST /v1/incidents/{incident_id}/aed-reports, which is signed in and suspends the AED at once.
+    # Any signed-in person (a member of the public has a token with no role): the report waits for the
+    # manager and the AED stays in search; reports from inside a rescue go through
+    # POST /v1/incidents/{incident_id}/aed-reports, which suspends the AED at once.
+    caller = current_caller(app)
     report, upload = service.report(
         aed_id,
         body.kind,
         note=body.note,
-        reporter=None,
-        reporter_role="public",
+        reporter=caller.sub,
+        reporter_role=min(caller.roles, default="public"),
         incident_id=None,
         photo_type=body.photo_content_type,
         suspend=False,

@@ -168,9 +168,11 @@ def get_aed(aed_id: str) -> AedDetail:
         inspection_due_on=state.inspection_due_on,
         inspection_overdue=state.inspection_overdue,
     )
-    # A public route (no token reaches it): who manages the device is not the public's business.
-    public = _out(aed).model_copy(update={"manager_id": None})
-    return AedDetail(**public.model_dump(), upkeep=upkeep)
+    # Who manages the device is the business of managers and admins, not of every signed-in person.
+    shown = _out(aed)
+    if not current_caller(app).has_any(frozenset({"aed_manager", "admin"})):
+        shown = shown.model_copy(update={"manager_id": None})
+    return AedDetail(**shown.model_dump(), upkeep=upkeep)
 
 
 lambda_handler = entry_point(app)

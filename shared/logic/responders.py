@@ -119,6 +119,12 @@ def update_presence(
             expires_at=int(expires_at.timestamp()),
             attributes=_reach(responder),
         )
+        # A revocation between our read and our put removed an index item that was not there yet: read
+        # again after the put, so that whichever of the two writes came last, nobody revoked stays findable.
+        fresh = repo.get(responder_id)
+        if fresh is None or not certificate_valid(fresh, now, time_zone):
+            geo.remove(RESPONDER, responder_id)
+            raise Conflict("your certificate is no longer valid", code="certificate_expired")
     else:
         geo.remove(RESPONDER, responder_id)
         repo.save_presence(responder)

@@ -136,6 +136,7 @@ def test_a_public_report_waits_for_the_manager_and_the_photo_uploads(api):
         "POST",
         f"/v1/aeds/{box}/reports",
         {"kind": "locked", "note": "cabinet locked at night", "photo_content_type": "image/jpeg"},
+        sub="passer-by",  # a member of the public: signed in, no role
     )
     assert reply.status == 201, reply.body
     upload = reply.body["upload"]
@@ -152,9 +153,11 @@ def test_a_public_report_waits_for_the_manager_and_the_photo_uploads(api):
     assert listed.status == 200
     [item] = listed.body["items"]
     assert item["kind"] == "locked" and item["reporter_role"] == "public" and item["photo_url"]
+    assert item["reporter"] == "passer-by"
     assert api("GET", f"/v1/aeds/{box}/reports").status == 401
     assert api("GET", f"/v1/aeds/{box}/reports", sub="r", roles=("responder",)).status == 403
-    assert api("POST", "/v1/aeds/nope/reports", {"kind": "locked"}).status == 404
+    assert api("POST", "/v1/aeds/nope/reports", {"kind": "locked"}, sub="passer-by").status == 404
+    assert api("POST", f"/v1/aeds/{box}/reports", {"kind": "locked"}).status == 401
 
 
 def test_the_manager_confirms_or_clears_a_rescue_report(api):

@@ -58,7 +58,7 @@ def test_pads_expired_yesterday_leave_search_when_the_daily_run_goes(api):
     assert report["expired"] == 1 and report["expired_ids"] == [expired]
     assert nearby_ids(api) == [fine]
     assert map_status(api, expired) == "expired"
-    assert api("GET", f"/v1/aeds/{expired}").body["status"] == "expired"
+    assert api("GET", f"/v1/aeds/{expired}", sub="member").body["status"] == "expired"
     (notice,) = reminders()
     assert notice["aed_id"] == expired and notice["kind"] == "pads_expired"
     assert run_upkeep(api)["expired"] == 0 and len(reminders()) == 1
@@ -82,7 +82,7 @@ def test_reminders_at_30_and_7_days_exactly_once_however_often_the_run_goes(api)
 
 def test_overdue_inspection_is_flagged_counted_and_reminded_once(api):
     never = add_aed(api, name="never inspected")
-    state = api("GET", f"/v1/aeds/{never}").body["upkeep"]
+    state = api("GET", f"/v1/aeds/{never}", sub="member").body["upkeep"]
     assert state["inspection_overdue"] is False  # registered today: due in 6 months
     due = date.fromisoformat(state["inspection_due_on"])
     assert due.month == (today().month + 5) % 12 + 1
@@ -93,13 +93,13 @@ def test_overdue_inspection_is_flagged_counted_and_reminded_once(api):
     long_ago = (today() - timedelta(days=213)).isoformat()
     body = {"checks": ALL_PASS, "inspected_on": long_ago}
     assert api("POST", f"/v1/aeds/{old}/inspections", body, **MANAGER).status == 201
-    assert api("GET", f"/v1/aeds/{old}").body["upkeep"]["inspection_overdue"] is True
+    assert api("GET", f"/v1/aeds/{old}", sub="member").body["upkeep"]["inspection_overdue"] is True
     first, second = run_upkeep(api), run_upkeep(api)
     assert (first["overdue"], second["overdue"]) == (1, 1)
     overdue = [m for m in reminders() if m["kind"] == "inspection_overdue"]
     assert [m["aed_id"] for m in overdue] == [never, old]
     assert api("POST", f"/v1/aeds/{old}/inspections", {"checks": ALL_PASS}, **MANAGER).status == 201
-    assert api("GET", f"/v1/aeds/{old}").body["upkeep"]["inspection_overdue"] is False
+    assert api("GET", f"/v1/aeds/{old}", sub="member").body["upkeep"]["inspection_overdue"] is False
     assert run_upkeep(api)["overdue"] == 0
     assert old in nearby_ids(api)  # overdue is a flag for the manager, not a reason to hide a device
 
@@ -122,10 +122,11 @@ def test_a_failed_inspection_takes_the_aed_out_of_search_and_a_clean_one_brings_
     )
     assert clean.status == 201 and clean.body["aed_status"] == "ok"
     assert nearby_ids(api) == [aed]
-    detail = api("GET", f"/v1/aeds/{aed}").body
+    detail = api("GET", f"/v1/aeds/{aed}", sub="member").body
     assert detail["last_inspected_on"] == today().isoformat() and detail["pads_expire_on"] == new_pads
     assert detail["upkeep"]["next_expiry"] == {"part": "pads", "on": new_pads}
-    assert detail["manager_id"] is None  # a public route
+    assert detail["manager_id"] is None  # not every signed-in person's business
+    assert api("GET", f"/v1/aeds/{aed}", **MANAGER).body["manager_id"] is not None
 
 
 def test_inspections_are_listed_newest_first_in_pages(api):
@@ -148,7 +149,7 @@ def test_inspections_are_listed_newest_first_in_pages(api):
         token = page.body["next_token"]
     assert seen == [d.isoformat() for d in sorted(days, reverse=True)]
     assert token is None
-    assert api("GET", f"/v1/aeds/{aed}").body["last_inspected_on"] == today().isoformat()
+    assert api("GET", f"/v1/aeds/{aed}", sub="member").body["last_inspected_on"] == today().isoformat()
 
 
 @pytest.mark.parametrize(
@@ -186,7 +187,8 @@ def test_bad_inspections_are_422_naming_the_field(api, body, field):
 def test_unknown_aed_and_bad_token_answers(api):
     assert api("POST", "/v1/aeds/nope/inspections", {"checks": ALL_PASS}, **MANAGER).status == 404
     assert api("GET", "/v1/aeds/nope/inspections", **MANAGER).status == 404
-    assert api("GET", "/v1/aeds/nope").status == 404
+    assert api("GET", "/v1/aeds/nope", sub="member").status == 404
+    assert api("GET", "/v1/aeds/nope").status == 401  # details are for signed-in people (the map is public)
     aed = add_aed(api)
     reply = api("GET", f"/v1/aeds/{aed}/inspections", query={"next_token": "0"}, **MANAGER)
     assert reply.status == 422

@@ -36,7 +36,7 @@ NOW_SESSION = {"starts_in": timedelta(minutes=-10), "hours": 3}  # in progress: 
 # -- courses ---------------------------------------------------------------------------------------
 def test_trainer_publishes_a_course_that_anyone_reads(api):
     course_id = add_course(api, modules=("cpr", "aed", "bleeding"))
-    reply = api("GET", f"/v1/courses/{course_id}")
+    reply = api("GET", f"/v1/courses/{course_id}", sub="member")
     assert reply.status == 200
     assert [m["module_id"] for m in reply.body["theory_modules"]] == ["cpr", "aed", "bleeding"]
     assert reply.body["created_by"] == TRAINER["sub"] and reply.body["practical_hours"] == 8
@@ -52,7 +52,7 @@ def test_course_roles_validation_and_404(api):
     assert reply.status == 422 and "unique" in reply.body["error"]["message"]
     assert api("POST", "/v1/courses", {**body, "theory_modules": []}, **TRAINER).status == 422
     assert api("POST", "/v1/courses", {**body, "practical_hours": "8"}, **TRAINER).status == 422
-    assert api("GET", "/v1/courses/nope").status == 404
+    assert api("GET", "/v1/courses/nope", sub="member").status == 404
 
 
 # -- sessions --------------------------------------------------------------------------------------
@@ -99,20 +99,21 @@ def test_anyone_finds_sessions_nearest_first_with_free_seats(api):
     near = add_session(api, course_id, capacity=2, site="西湖")
     middle = add_session(api, course_id, where=(30.2700, 120.1650), site="武林")
     register(api, near, "p1", 1)
-    reply = api("GET", "/v1/sessions", query={"near": "30.2590,120.1650", "radius_m": 5000})
+    reply = api("GET", "/v1/sessions", sub="member", query={"near": "30.2590,120.1650", "radius_m": 5000})
     assert reply.status == 200
     items = reply.body["items"]
     assert [i["session_id"] for i in items] == [near, middle]
     assert items[0]["seats_left"] == 1 and items[0]["distance_m"] == 0.0
     assert items[0]["course_title"].startswith("救护员培训")
     # Without a place: by start time, the next 30 days, every session
-    listed = api("GET", "/v1/sessions").body["items"]
+    listed = api("GET", "/v1/sessions", sub="member").body["items"]
     assert {i["session_id"] for i in listed} == {far, near, middle}
     # Paged
-    first = api("GET", "/v1/sessions", query={"near": "30.2590,120.1650", "limit": 1}).body
+    first = api("GET", "/v1/sessions", sub="member", query={"near": "30.2590,120.1650", "limit": 1}).body
     second = api(
         "GET",
         "/v1/sessions",
+        sub="member",
         query={"near": "30.2590,120.1650", "limit": 1, "next_token": first["next_token"]},
     ).body
     assert [first["items"][0]["session_id"], second["items"][0]["session_id"]] == [near, middle]
@@ -126,7 +127,7 @@ def test_session_search_time_window_and_bad_parameters(api):
     now = datetime.now(UTC)
     window = {"from": iso(now + timedelta(days=5)), "to": iso(now + timedelta(days=20))}
     for query in (window, {**window, "near": "30.2590,120.1650"}):
-        ids = [i["session_id"] for i in api("GET", "/v1/sessions", query=query).body["items"]]
+        ids = [i["session_id"] for i in api("GET", "/v1/sessions", sub="member", query=query).body["items"]]
         assert ids == [later], query
     assert soon != later
     for bad in (
@@ -139,7 +140,7 @@ def test_session_search_time_window_and_bad_parameters(api):
         {"from": iso(now), "to": iso(now + timedelta(days=400))},
         {"limit": 101},
     ):
-        reply = api("GET", "/v1/sessions", query=bad)
+        reply = api("GET", "/v1/sessions", sub="member", query=bad)
         assert reply.status == 422, (bad, reply.body)
 
 
@@ -148,7 +149,9 @@ def test_finished_sessions_are_not_found(api):
     add_session(api, course_id, starts_in=timedelta(hours=-2), hours=2.02)  # over in about a minute
     now = datetime.now(UTC)
     assert len(DynamoTrainingRecords().sessions_between(now - timedelta(days=1), now)) == 1
-    assert len(api("GET", "/v1/sessions", query={"near": "30.2590,120.1650"}).body["items"]) == 1
+    assert (
+        len(api("GET", "/v1/sessions", sub="member", query={"near": "30.2590,120.1650"}).body["items"]) == 1
+    )
     # Its index item lapses at the session's end (TTL), and searches skip lapsed items before TTL runs.
     later = int((now + timedelta(minutes=2)).timestamp())
     assert DynamoGeoIndex().nearby(TRAINING_SESSION, *XIHU_SITE, 1000, now_epoch=later) == []
@@ -246,7 +249,7 @@ def test_leaving_the_waitlist_closes_the_gap_and_a_trainer_may_cancel(api):
         for w in waiting[1:]
     ]
     assert places == [1, 2]
-    session = api("GET", "/v1/sessions", query={"near": "30.2590,120.1650"}).body["items"][0]
+    session = api("GET", "/v1/sessions", sub="member", query={"near": "30.2590,120.1650"}).body["items"][0]
     assert session["waitlisted"] == 2 and session["seats_left"] == 0
 
 
