@@ -165,4 +165,4 @@ def test_static_aed_paths_are_their_own_resources_beside_the_aed_id_template(
     assert {"/v1/aeds/nearby", "/v1/aeds/coverage", "/v1/aeds/{aed_id}"} <= paths
     assert found[("GET", "/v1/aeds/nearby")]["AuthorizationType"] == "NONE"
     assert found[("GET", "/v1/aeds/coverage")]["AuthorizationType"] == "COGNITO_USER_POOLS"
-    assert found[("GET", "/v1/aeds/{aed_id}")]["AuthorizationType"] == "NONE"
+    assert found[("GET", "/v1/aeds/{aed_id}")]["AuthorizationType"] == "COGNITO_USER_POOLS"
