@@ -11,6 +11,7 @@ from typing import Any
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
+from shared.dal.conditions import condition_failed
 from shared.dal.geo_index import DynamoGeoIndex, IndexedPoint
 from shared.dal.models import AedModel, GeoIndexModel
 from shared.dal.repositories import DynamoAeds, aed_from_model
@@ -40,7 +41,7 @@ class DynamoAedImports:
         try:
             self._aeds.create(aed)
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -54,7 +55,7 @@ class DynamoAedImports:
         try:
             model.update(actions=actions, condition=AedModel.aed_id.exists())
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 return None
             raise
         return aed_from_model(model)

@@ -10,6 +10,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from shared.dal.aed_report_models import AedReportModel
+from shared.dal.conditions import condition_failed
 from shared.errors import ValidationFailed
 from shared.logic.aed_service import FaultReport, PhotoUpload
 
@@ -95,7 +96,7 @@ class DynamoReports:
                 actions=actions, condition=AedReportModel.state == "open"
             )
         except UpdateError as error:
-            if "ConditionalCheckFailed" in str(error):
+            if condition_failed(error):
                 return False
             raise
         return True

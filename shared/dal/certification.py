@@ -21,14 +21,9 @@ from shared.dal.certification_models import (
     ExamModel,
     ExamScoreModel,
 )
+from shared.dal.conditions import condition_failed
 from shared.dal.models import ResponderModel
 from shared.logic.training.certification_ports import Certificate, Exam, Examiner, Score
-
-_CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-def _condition_failed(error: PutError | UpdateError | DeleteError) -> bool:
-    return error.cause_response_code == _CONDITION_FAILED
 
 
 def _get(model: type[Model], hash_key: str, range_key: str | None = None) -> Any:
@@ -78,7 +73,7 @@ class DynamoExaminerPool:
         try:
             ExaminerModel(examiner_id=examiner_id).delete(condition=ExaminerModel.examiner_id.exists())
         except DeleteError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -98,7 +93,7 @@ class DynamoExaminerPool:
                 condition=ExaminerModel.examiner_id.exists(),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -273,7 +268,7 @@ class DynamoCertificates:
                 & CertificateModel.revoked_at.does_not_exist(),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -290,7 +285,7 @@ class DynamoReminderLog:
                 expires_at=expires_at,
             ).save(condition=CertificateReminderModel.reminder_key.does_not_exist())
         except PutError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -322,7 +317,7 @@ class DynamoResponderCertificates:
             ).save(condition=ResponderModel.responder_id.does_not_exist())
             return True
         except PutError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
         try:
             # Renew, but never onto a certificate that ends sooner than the one they hold.
@@ -337,7 +332,7 @@ class DynamoResponderCertificates:
                 & (ResponderModel.certificate_expires_on <= expires_on.isoformat()),
             )
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
         return False
 
@@ -352,7 +347,7 @@ class DynamoResponderCertificates:
                 condition=ResponderModel.certificate_no == certificate_no,
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True

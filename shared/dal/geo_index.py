@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, cast
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from shared.dal.conditions import condition_failed
 from shared.dal.models import COLUMN_INDEXES, GeoIndexModel, column_attribute
 from shared.geo.cover import INDEX_LEVELS, Cover, KeyRange, cover_box, cover_circle, point_keys
 from shared.geo.datum import storable
@@ -101,7 +102,7 @@ class DynamoGeoIndex:
                 item.save(condition=condition)
                 return
             except PutError as error:
-                if "ConditionalCheckFailed" not in str(error):
+                if not condition_failed(error):
                     raise
         raise RuntimeError(f"{kind}#{entity_id}: kept attributes kept changing; not re-indexed")
 

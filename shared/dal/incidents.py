@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.config import settings
+from shared.dal.conditions import conditionally, refused_by_condition
 from shared.dal.models import (
     AlertModel,
     CreditModel,
@@ -40,28 +41,6 @@ SOS_KEY_TTL = timedelta(days=1)
 _CLAIMED_BY: Any = cast(Any, GeoIndexModel.attrs)[CLAIM]
 
 
-def _conditional_failed(error: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(
-        getattr(error, "cause_response_code", "")
-    ) or "ConditionalCheckFailed" in str(error)
-
-
-def _refused_by_condition(error: TransactWriteError) -> bool:
-    """A transaction cancelled because one of its conditions said no (not a fault to retry)."""
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or [])
-
-
-def _try(write: Any) -> bool:
-    """Run a conditional write: True if it happened, False if its condition said no."""
-    try:
-        write()
-        return True
-    except (PutError, UpdateError) as error:
-        if _conditional_failed(error):
-            return False
-        raise
-
-
 def _claim_aed(tx: TransactWrite, aed_id: str, incident_id: str) -> None:
     """Within a transaction: the usable AED is claimed for this incident, if it is still usable and
     nobody holds it (its index item exists and carries no claim)."""
@@ -69,6 +48,16 @@ def _claim_aed(tx: TransactWrite, aed_id: str, incident_id: str) -> None:
         GeoIndexModel(entity_key=f"{AED_USABLE}#{aed_id}"),
         actions=[_CLAIMED_BY.set(incident_id)],
         condition=GeoIndexModel.entity_key.exists() & _CLAIMED_BY.does_not_exist(),
+    )
+
+
+def _replace_options(incident_id: str, before: list[AedOption], after: list[AedOption]) -> bool:
+    """Write ``after`` only if the options are still ``before``."""
+    return conditionally(
+        lambda: IncidentModel(incident_id=incident_id).update(
+            actions=[IncidentModel.aed_options.set(_options_json(after))],
+            condition=IncidentModel.aed_options == _options_json(before),
+        )
     )
 
 
@@ -193,12 +182,7 @@ class DynamoIncidents:
             remaining = [o for o in options if o.aed_id != aed_id]
             if len(remaining) == len(options):
                 return incident
-            before = IncidentModel.aed_options == _options_json(options)
-            if _try(
-                lambda remaining=remaining, before=before: IncidentModel(incident_id=incident_id).update(
-                    actions=[IncidentModel.aed_options.set(_options_json(remaining))], condition=before
-                )
-            ):
+            if _replace_options(incident_id, options, remaining):
                 incident.aed_options = remaining
                 return incident
         raise Conflict("the incident's AEDs kept changing; try again", code="incident_changed")
@@ -207,14 +191,14 @@ class DynamoIncidents:
         IncidentModel(incident_id=incident_id).update(actions=[IncidentModel.wave.set(wave)])
 
     def advance_status(self, incident_id: str, to: str, allowed_from: tuple[str, ...]) -> bool:
-        return _try(
+        return conditionally(
             lambda: IncidentModel(incident_id=incident_id).update(
                 actions=[IncidentModel.status.set(to)], condition=IncidentModel.status.is_in(*allowed_from)
             )
         )
 
     def mark_unanswered(self, incident_id: str) -> bool:
-        return _try(
+        return conditionally(
             lambda: IncidentModel(incident_id=incident_id).update(
                 actions=[IncidentModel.unanswered.set(True)],
                 condition=(IncidentModel.unanswered == False) & (IncidentModel.status != "closed"),  # noqa: E712
@@ -223,7 +207,7 @@ class DynamoIncidents:
 
     def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None:
         model = IncidentModel(incident_id=incident_id)
-        if not _try(
+        if not conditionally(
             lambda: model.update(
                 actions=[
                     IncidentModel.status.set("closed"),
@@ -237,7 +221,7 @@ class DynamoIncidents:
         return _incident(model)
 
     def store_closure_token(self, incident_id: str, token: str) -> bool:
-        return _try(
+        return conditionally(
             lambda: IncidentModel(incident_id=incident_id).update(
                 actions=[IncidentModel.closure_token.set(token)], condition=IncidentModel.status != "closed"
             )
@@ -261,7 +245,7 @@ class DynamoIncidents:
             notices_sent=0,
         )
         # Never alert a responder twice for one incident: the key is the guard.
-        return _try(lambda: model.save(condition=AlertModel.responder_id.does_not_exist()))
+        return conditionally(lambda: model.save(condition=AlertModel.responder_id.does_not_exist()))
 
     def alerts(self, incident_id: str) -> list[Alert]:
         return [_alert(m) for m in AlertModel.query(incident_id, consistent_read=True)]
@@ -273,7 +257,7 @@ class DynamoIncidents:
             return None
 
     def notice_sent(self, incident_id: str, responder_id: str, notice: str) -> None:
-        _try(
+        conditionally(
             lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
                 actions=[
                     AlertModel.notice.remove(),
@@ -285,7 +269,7 @@ class DynamoIncidents:
         )
 
     def release_notice(self, incident_id: str, responder_id: str, notice: str) -> None:
-        _try(
+        conditionally(
             lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
                 actions=[AlertModel.notice_lease_until.set(0)], condition=AlertModel.notice == notice
             )
@@ -294,7 +278,7 @@ class DynamoIncidents:
     def take_notice(
         self, incident_id: str, responder_id: str, notice: str, now: int, lease_until: int
     ) -> bool:
-        return _try(
+        return conditionally(
             lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
                 actions=[AlertModel.notice_lease_until.set(lease_until)],
                 condition=(AlertModel.notice == notice) & (AlertModel.notice_lease_until <= now),
@@ -332,13 +316,13 @@ class DynamoIncidents:
                 if aed_id:
                     _claim_aed(tx, aed_id, incident_id)
         except TransactWriteError as error:
-            if _refused_by_condition(error):
+            if refused_by_condition(error):
                 return False
             raise
         return True
 
     def decline(self, incident_id: str, responder_id: str, now: datetime) -> bool:
-        return _try(
+        return conditionally(
             lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
                 actions=[AlertModel.state.set("declined"), AlertModel.answered_at.set(now)],
                 condition=AlertModel.state == "alerted",
@@ -373,7 +357,7 @@ class DynamoIncidents:
                 if new_aed_id:
                     _claim_aed(tx, new_aed_id, incident_id)
         except TransactWriteError as error:
-            if _refused_by_condition(error):
+            if refused_by_condition(error):
                 return False
             raise
         return True
@@ -381,7 +365,7 @@ class DynamoIncidents:
     def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool:
         """alerted → stood_down, with its notice, once: the condition makes it exactly one. An alert
         still being sent is stood down too: its publisher finishes, the stand-down follows."""
-        return _try(
+        return conditionally(
             lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
                 actions=[
                     AlertModel.state.set("stood_down"),
@@ -456,7 +440,7 @@ class DynamoIncidents:
                         condition=ResponderModel.responder_id.exists(),
                     )
         except TransactWriteError as error:
-            if _refused_by_condition(error):
+            if refused_by_condition(error):
                 return False
             raise
         return True
@@ -472,7 +456,7 @@ class GeoAedClaims:
     """An AED runner's claim lives on the AED's usable-index item: found AEDs show who holds them."""
 
     def release(self, aed_id: str, incident_id: str) -> None:
-        _try(
+        conditionally(
             lambda: GeoIndexModel(entity_key=f"{AED_USABLE}#{aed_id}").update(
                 actions=[_CLAIMED_BY.remove()],
                 condition=incident_id == _CLAIMED_BY,

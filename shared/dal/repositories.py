@@ -7,17 +7,10 @@ from decimal import Decimal
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from shared.dal.conditions import condition_failed, from_iso, iso
 from shared.dal.models import AedModel, ResponderModel
 from shared.errors import Conflict
 from shared.logic.ports import Aed, Responder
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _date(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
 
 
 def _num(value: float | Decimal | None) -> float | None:
@@ -39,7 +32,7 @@ class DynamoResponders:
         try:
             model.save(condition=ResponderModel.responder_id.does_not_exist())
         except Exception as error:  # a ULID collision: never overwrite a person
-            if "ConditionalCheckFailed" in str(error):
+            if condition_failed(error):
                 raise Conflict("responder already exists") from error
             raise
 
@@ -107,9 +100,9 @@ class DynamoAeds:
             manager_id=aed.manager_id,
             source=aed.source,
             source_id=aed.source_id,
-            pads_expire_on=_iso(aed.pads_expire_on),
-            battery_expires_on=_iso(aed.battery_expires_on),
-            last_inspected_on=_iso(aed.last_inspected_on),
+            pads_expire_on=iso(aed.pads_expire_on),
+            battery_expires_on=iso(aed.battery_expires_on),
+            last_inspected_on=iso(aed.last_inspected_on),
             fault=aed.fault,
             suspended_by=aed.suspended_by,
             in_use_by=aed.in_use_by,
@@ -127,7 +120,7 @@ class DynamoAeds:
         try:
             self._model(aed).save(condition=condition)
         except PutError as error:
-            if expected_updated_at is not None and "ConditionalCheckFailed" in str(error):
+            if expected_updated_at is not None and condition_failed(error):
                 raise Conflict("the AED changed meanwhile", code="aed_changed") from error
             raise
 
@@ -158,8 +151,8 @@ def aed_from_model(m: AedModel) -> Aed:
         manager_id=m.manager_id,
         source=m.source,
         source_id=m.source_id,
-        pads_expire_on=_date(m.pads_expire_on),
-        battery_expires_on=_date(m.battery_expires_on),
-        last_inspected_on=_date(m.last_inspected_on),
+        pads_expire_on=from_iso(m.pads_expire_on),
+        battery_expires_on=from_iso(m.battery_expires_on),
+        last_inspected_on=from_iso(m.last_inspected_on),
         fault=m.fault,
     )

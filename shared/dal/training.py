@@ -31,6 +31,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from shared.config import settings
+from shared.dal.conditions import condition_failed
 from shared.dal.training_models import (
     CourseModel,
     EvaluationModel,
@@ -430,7 +431,7 @@ class DynamoTeaching(DynamoTrainingRecords):
                 & RegistrationModel.checked_in_at.does_not_exist(),
             )
         except UpdateError as error:
-            if "ConditionalCheckFailed" in str(error.cause_response_code):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -463,7 +464,7 @@ class DynamoTeaching(DynamoTrainingRecords):
                 at=evaluation.at,
             ).save(condition=EvaluationModel.registration_id.does_not_exist())
         except PutError as error:
-            if "ConditionalCheckFailed" in str(error.cause_response_code):
+            if condition_failed(error):
                 return False
             raise
         return True

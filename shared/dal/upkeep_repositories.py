@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from shared.dal.conditions import condition_failed, from_iso, iso
 from shared.dal.models import AedModel
 from shared.dal.repositories import aed_from_model
 from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel
@@ -19,19 +20,6 @@ from shared.logic.upkeep import Inspection, InspectionPage
 
 # A page token is the last key returned, "#" written as "." so that it needs no escaping in a URL.
 TOKEN = re.compile(r"\d{4}-\d{2}-\d{2}\.[0-9A-Z]{26}")
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _date(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def _conditional_failed(error: Exception) -> bool:
-    cause = getattr(error, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in str(error)
 
 
 class DynamoInspections:
@@ -44,8 +32,8 @@ class DynamoInspections:
             inspector=inspection.inspector,
             recorded_at=inspection.recorded_at,
             checks=json.dumps(dict(inspection.checks), sort_keys=True),
-            pads_expire_on=_iso(inspection.pads_expire_on),
-            battery_expires_on=_iso(inspection.battery_expires_on),
+            pads_expire_on=iso(inspection.pads_expire_on),
+            battery_expires_on=iso(inspection.battery_expires_on),
             note=inspection.note,
         ).save(condition=AedInspectionModel.inspection_key.does_not_exist())
 
@@ -81,8 +69,8 @@ def _inspection(m: AedInspectionModel) -> Inspection:
         inspector=m.inspector,
         recorded_at=m.recorded_at,
         checks=json.loads(m.checks),
-        pads_expire_on=_date(m.pads_expire_on),
-        battery_expires_on=_date(m.battery_expires_on),
+        pads_expire_on=from_iso(m.pads_expire_on),
+        battery_expires_on=from_iso(m.battery_expires_on),
         note=m.note,
     )
 
@@ -102,7 +90,7 @@ class DynamoAedCatalog:
                 condition=AedModel.aed_id.exists() & (AedModel.status == "ok"),
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return None
             raise
         return aed_from_model(model)  # update() loads the item as written (ALL_NEW)
@@ -119,7 +107,7 @@ class DynamoReminderMarkers:
         try:
             marker.save(condition=free)
         except PutError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
