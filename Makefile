@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+SWAGGER_UI := node_modules/swagger-ui-dist/package.json
 PORT ?= 8080
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
@@ -15,8 +16,27 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(INSTALLED)
 
+# Swagger UI for /docs, pinned in package.json/package-lock.json and served offline by the local runtime.
+# Without npm the platform still runs, and /docs says how to install it.
+$(SWAGGER_UI): package-lock.json
+	@if command -v npm >/dev/null; then \
+	  echo "npm ci (Swagger UI for /docs)"; npm ci --ignore-scripts --no-audit --no-fund && touch $(SWAGGER_UI); \
+	else echo "npm is missing, so /docs has no Swagger UI: install Node 20 and npm, then run npm ci" >&2; fi
+
+## chromium: the headless browser the /docs test renders the page in (apt-get, when it is missing)
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "chromium is missing: install it (the /docs test needs it)" >&2; exit 1; }; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	  echo "installing chromium and CJK fonts with apt-get (the /docs test renders the page in it)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq && \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+	    chromium fonts-liberation fonts-noto-cjk >/dev/null; }
+
 ## run: the whole platform on this machine (embedded AWS, seeded Hangzhou demo, API on :$(PORT))
-run: $(INSTALLED)
+run: $(INSTALLED) $(SWAGGER_UI)
 	PORT=$(PORT) $(BIN)/python -m local_runtime
 
 ## demo: one rescue from SOS to credits through the local runtime, printed as a timeline
@@ -24,9 +44,10 @@ run: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/python -m local_runtime.demo
 
-## test: lint, then every test (unit, integration, workflow, infrastructure, e2e)
-test: $(INSTALLED) lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+## test: lint, then every test (unit, integration, workflow, infrastructure, e2e);
+## PYTEST_ARGS=--clock=2026-12-06T03:00+08:00 runs them as if it were that instant
+test: $(INSTALLED) $(SWAGGER_UI) chromium lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 ## lint: ruff and mypy
 lint: $(INSTALLED)
@@ -34,9 +55,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared functions local_runtime infra bench cli
 
-## bench: geo search and SOS path figures; the last line is one JSON object
+## bench: geo search, SOS path and cold-start figures; the last line is one JSON object
+## (SECTIONS="cold_start sos" runs only those)
 bench: $(INSTALLED)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(SECTIONS)
 
 ## openapi: regenerate docs/openapi.json from the code (a test fails when it drifts)
 openapi: $(INSTALLED)

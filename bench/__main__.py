@@ -1,4 +1,7 @@
-"""python -m bench: run every section, print its table, then one JSON line with every section's figures."""
+"""python -m bench: run every section, print its table, then one JSON line with every section's figures.
+
+``python -m bench cold_start sos`` runs only the sections named (in the order given).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,27 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import aed_import, geo, sos
+from bench import aed_import, cold_start, geo, sos
 from bench.section import Section
 
-# Later sections (e.g. the SOS path) go beside "geo": name -> a function returning a Section.
-SECTIONS: dict[str, Callable[[], Section]] = {"geo": geo.run, "sos": sos.run, "import": aed_import.run}
+# Later sections go beside these: name -> a function returning a Section.
+SECTIONS: dict[str, Callable[[], Section]] = {
+    "geo": geo.run,
+    "sos": sos.run,
+    "cold_start": cold_start.run,
+    "import": aed_import.run,
+}
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        print(f"unknown section {', '.join(unknown)}; the sections: {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     figures: dict[str, object] = {}
-    for name, run in SECTIONS.items():
-        section = run()
+    for name in names or list(SECTIONS):
+        section = SECTIONS[name]()
         print(section.table, flush=True)
         print(flush=True)
         figures[name] = section.figures
@@ -28,4 +40,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -192,7 +192,7 @@ def _batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> Non
 
 def run_ours(dataset: Dataset, searches: Sequence[Search]) -> Run:
     from shared.dal.geo_index import DynamoGeoIndex, IndexedPoint
-    from shared.dal.models import GeoIndexModel
+    from shared.dal.models.geo_index import GeoIndexModel
     from shared.geo.cover import INDEX_LEVELS, cover_circle, point_keys
 
     started = time.monotonic()

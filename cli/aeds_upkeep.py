@@ -1,5 +1,5 @@
 """`rescue-nearby aeds upkeep [--api-url URL] [--at DATE]`: run the daily AED upkeep now, on the local
-runtime (POST /dev/schedules/aed_daily_upkeep, the same function EventBridge Scheduler runs in the cloud),
+runtime (POST /dev/schedules/aed_upkeep_daily, the same function EventBridge Scheduler runs in the cloud),
 and print what it did. ``--at`` runs it as of another date, for demos and tests."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from cli.api_client import DEFAULT_API_URL, ApiClient, ApiError, ApiUnreachable, is_local
 
-FUNCTION = "aed_daily_upkeep"
+FUNCTION = "aed_upkeep_daily"
 EXIT_UNREACHABLE, EXIT_API = 3, 5
 
 

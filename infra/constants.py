@@ -13,8 +13,10 @@ from typing import Literal
 
 from pynamodb.models import Model
 
-from shared.dal.aed_report_models import AedReportModel
-from shared.dal.certification_models import (
+from shared.dal.models.aed_faults import AedReportModel
+from shared.dal.models.aed_registry import AedModel
+from shared.dal.models.aed_upkeep import AedInspectionModel, UpkeepReminderModel
+from shared.dal.models.certification import (
     CertificateModel,
     CertificateNumberModel,
     CertificateReminderModel,
@@ -22,17 +24,10 @@ from shared.dal.certification_models import (
     ExamModel,
     ExamScoreModel,
 )
-from shared.dal.models import (
-    AedModel,
-    AlertModel,
-    CreditModel,
-    EventModel,
-    GeoIndexModel,
-    IncidentModel,
-    ResponderModel,
-    SosKeyModel,
-)
-from shared.dal.training_models import (
+from shared.dal.models.geo_index import GeoIndexModel
+from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
+from shared.dal.models.responders import ResponderModel
+from shared.dal.models.teaching import (
     CourseModel,
     EvaluationModel,
     RegistrationKeyModel,
@@ -40,7 +35,6 @@ from shared.dal.training_models import (
     TheoryProgressModel,
     TrainingSessionModel,
 )
-from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,7 +121,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         tables={ResponderModel: READ_WRITE, GeoIndexModel: READ_WRITE, CreditModel: READ},
         register_push=True,  # PUT /v1/responders/{responder_id}/device
     ),
-    "aeds": FunctionGrants(tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE}),
+    "aed_registry": FunctionGrants(tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE}),
     # Registry imports: BatchGetItem, conditional creates (TransactWriteItems), the index by BatchWriteItem.
     "aed_import": FunctionGrants(tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE}),
     # Inspections: the log, and the AED they update (dates, status), re-indexed when its status changes.
@@ -137,12 +131,12 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
     # Coverage reads the usable-AED index only: CPU-heavy, so kept apart from the search path.
     "aed_coverage": FunctionGrants(tables={GeoIndexModel: READ}),
     # The daily upkeep run (shared.routes.SCHEDULES): every AED, the reminder markers, the upkeep topic.
-    "aed_daily_upkeep": FunctionGrants(
+    "aed_upkeep_daily": FunctionGrants(
         tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, UpkeepReminderModel: READ_WRITE},
         upkeep_topic=True,
     ),
     # Anonymous and so the most exposed: no deletes beyond its own items, the geo index read-only.
-    "sos": FunctionGrants(
+    "rescue_sos": FunctionGrants(
         tables={
             IncidentModel: READ_WRITE,
             SosKeyModel: READ_WRITE,
@@ -153,7 +147,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         start_rescue=True,
         dispatch_settings=True,
     ),
-    "incidents": FunctionGrants(
+    "rescue_incidents": FunctionGrants(
         tables={
             IncidentModel: READ_WRITE,
             AlertModel: READ_WRITE,
@@ -170,7 +164,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         report_photos=True,
     ),
     # Fault reports (anyone), their resolution and restocks (managers): the AED, its index, the reports.
-    "aed_service": FunctionGrants(
+    "aed_faults": FunctionGrants(
         tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, AedReportModel: READ_WRITE},
         report_photos=True,
     ),
@@ -190,7 +184,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         dispatch_settings=True,
     ),
     # Teaching. Courses and sessions (indexed for "near" until they end), theory progress, attendance.
-    "courses": FunctionGrants(
+    "teaching_courses": FunctionGrants(
         tables={
             CourseModel: READ_WRITE,
             TrainingSessionModel: READ_WRITE,
@@ -200,7 +194,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         }
     ),
     # Seats and the waitlist (transactions on the session's counters), evaluations, promotion SMS.
-    "registrations": FunctionGrants(
+    "teaching_registrations": FunctionGrants(
         tables={
             TrainingSessionModel: READ_WRITE,
             RegistrationModel: READ_WRITE,
@@ -210,7 +204,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         direct_publish=True,
     ),
     # The only holder of the check-in signing key: it shows codes and accepts them.
-    "checkins": FunctionGrants(
+    "teaching_checkins": FunctionGrants(
         tables={
             TrainingSessionModel: READ,
             RegistrationModel: READ_WRITE,
@@ -222,7 +216,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
     ),
     # Examiner pool, sittings, scores and the quality report; a pass writes its certificate (number from
     # the counter) and, with consent, the holder's responder record. Teaching records are only read.
-    "exams": FunctionGrants(
+    "certification_exams": FunctionGrants(
         tables={
             ExaminerModel: READ_WRITE,
             ExamModel: READ_WRITE,
@@ -240,7 +234,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
     ),
     # Verification (anyone), revocation (admin: the responder's certificate cut short and their presence
     # removed from the geo index) and the holder's document (needs their course evaluation).
-    "certificates": FunctionGrants(
+    "certification_certificates": FunctionGrants(
         tables={
             CertificateModel: READ_WRITE,
             ResponderModel: UPDATE,
@@ -250,13 +244,13 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         exam_settings=True,
     ),
     # The daily expiry reminders (shared.routes.SCHEDULES): the expiry index, the reminder marks, SMS.
-    "certificate_reminders": FunctionGrants(
+    "certification_reminders": FunctionGrants(
         tables={CertificateModel: READ, CertificateReminderModel: READ_WRITE},
         direct_publish=True,
     ),
 }
 
-# AED report photos (infra/constructs/photos.py): the key prefix shared.logic.aed_service writes under.
+# AED report photos (infra/constructs/aed_faults.py): the key prefix shared.logic.aed_faults writes under.
 PHOTO_PREFIX = "aed-reports/"
 PHOTO_RETENTION_DAYS = 730
 
@@ -329,7 +323,7 @@ DISPATCH_TOPIC_DISPLAY_NAME = "Rescue Nearby dispatch centre"
 UPKEEP_TOPIC_DISPLAY_NAME = "Rescue Nearby AED upkeep"
 # App push: the SNS mobile platform applications hold the push credentials (FCM key, APNs certificate), so
 # ops create them outside the stack and pass their ARNs as this CDK context value, a JSON object from app
-# platform (shared.api.schemas.DeviceBody.platform) to platform application ARN:
+# platform (shared.api.fields.DeviceBody.platform) to platform application ARN:
 #   cdk deploy -c push_applications='{"fcm": "arn:aws:sns:<region>:<account>:app/GCM/<name>"}'
 # Absent or empty: no push (the device route answers 422, alerts go by SMS).
 PUSH_CONTEXT = "push_applications"

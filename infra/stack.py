@@ -8,16 +8,16 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from infra import constants as c
+from infra.constructs.aed_faults import ReportPhotos
 from infra.constructs.api import RestApi
-from infra.constructs.checkin_secret import CheckinSecret
 from infra.constructs.data import DataTables
 from infra.constructs.functions import Functions
 from infra.constructs.identity import CognitoIdentity
 from infra.constructs.notifications import Notifications, push_applications
-from infra.constructs.photos import ReportPhotos
+from infra.constructs.rescue import RescueWorkflow
 from infra.constructs.schedules import Schedules
-from infra.constructs.workflow import RescueWorkflow
-from shared.dal.models import IncidentModel
+from infra.constructs.teaching import CheckinSecret
+from shared.dal.models.rescue import IncidentModel
 from shared.routes import WORKFLOW_FUNCTIONS
 
 

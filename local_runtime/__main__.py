@@ -1,5 +1,6 @@
 """`make run`: the whole platform on this machine. Embedded AWS, seeded Hangzhou demo, the real
-handlers behind a local API Gateway on http://127.0.0.1:$PORT (8080 by default)."""
+handlers behind a local API Gateway on http://127.0.0.1:$PORT (8080 by default).
+RESCUE_NEARBY_CLOCK=2026-12-06T03:00+08:00 starts it at that instant (local_runtime/clock.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import sys
 import threading
 import time
 
-from local_runtime import aws
+from local_runtime import aws, clock
 
 
 def main() -> int:
+    try:
+        travel = clock.travel_from_environment()  # before anything reads the time
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     started = time.monotonic()
     port = int(os.environ.get("PORT", "8080"))
     host = os.environ.get("HOST", "127.0.0.1")
@@ -20,7 +26,7 @@ def main() -> int:
     uploads = aws.serve_photo_uploads(host)
 
     from local_runtime.gateway import Gateway
-    from local_runtime.seed import DemoApps, seed
+    from local_runtime.seed import DEMO_POINTS, DemoApps, seed
 
     try:
         gateway = Gateway(host, port)
@@ -44,10 +50,15 @@ def main() -> int:
     else:
         seeded = "no demo data (SEED_DEMO=0)"
     url = f"http://{host}:{port}"
+    from shared.config import settings
+
+    moved = clock.describe(settings().time_zone)
+    lat, lng = DEMO_POINTS["in77"]  # 24/7 AEDs stand by it: the curl finds some at any hour
     print(
         f"Rescue Nearby is running at {url}  ({seeded}; ready in {time.monotonic() - started:.1f} s)\n"
-        f"  API docs (Swagger): {url}/docs   OpenAPI: {url}/openapi.json\n"
-        f"  try: curl '{url}/v1/aeds/nearby?lat=30.2587&lng=120.1650&radius_m=1000'\n"
+        + (f"  {moved}\n" if moved else "")
+        + f"  API docs (Swagger): {url}/docs   OpenAPI: {url}/openapi.json\n"
+        f"  try: curl '{url}/v1/aeds/nearby?lat={lat:.4f}&lng={lng:.4f}&radius_m=1000'\n"
         f'  a token: curl -X POST {url}/dev/token -d \'{{"sub": "me", "roles": ["dispatcher"]}}\'\n'
         "  Ctrl-C stops it.",
         flush=True,
@@ -69,6 +80,8 @@ def main() -> int:
     gateway.server_close()
     uploads.stop()
     embedded.stop()
+    if travel:
+        travel.stop()
     return 0
 
 

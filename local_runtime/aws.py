@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 import socket
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +20,14 @@ LOCAL_ENV = {
     "AWS_REGION": "cn-north-1",
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "RescueNearbyLocal",
+    # The functions' metrics are EMF lines on stdout, for CloudWatch: nothing reads them here, and they
+    # would run through `make demo`'s timeline. The metric tests turn them back on.
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }
+
+# How long stopping the embedded AWS waits for executions to end: longer than the rescue workflow's
+# longest retry back-off (16 s), during which an execution that was told to stop has not ended yet.
+EXECUTIONS_END_WITHIN_S = 30.0
 
 
 def prepare_environment() -> None:
@@ -35,17 +43,91 @@ class EmbeddedAws:
     state_machine_arn: str
 
     def stop(self) -> None:
-        """Stop running executions first: their interpreter threads would otherwise outlive the mock
-        and call an AWS that is gone."""
+        """End every execution, then the mock. An execution that outlived the mock would go on calling
+        AWS: moto's interpreter then sends its Lambda and DynamoDB tasks to moto's server-mode address
+        (http://localhost:5000) or to the real cn-north-1 endpoints, and logs each failure as a
+        States.Runtime error with the state's whole dump; after the next start it would run against
+        another test's tables."""
+        try:
+            with _aborts_unlogged():
+                leftover = self._end_executions()
+        finally:
+            self.mock.stop()
+        if leftover:
+            raise RuntimeError(f"executions still running when the embedded AWS stopped: {leftover}")
+
+    def _end_executions(self, deadline_s: float = EXECUTIONS_END_WITHIN_S) -> list[str]:
+        """Stop every running execution and wait until each has ended; returns those that did not in
+        time. Stopping is not ending: moto's interpreter finishes the step it is in (a Lambda task whose
+        handler is still writing, a retry's back-off) before the execution ends, and that step needs
+        the mock it started with."""
         import boto3
 
         sfn = boto3.client("stepfunctions")
-        running = sfn.list_executions(stateMachineArn=self.state_machine_arn, statusFilter="RUNNING")
-        for execution in running["executions"]:
-            # Best effort: moto raises for an execution whose worker has not started yet.
-            with contextlib.suppress(Exception):
-                sfn.stop_execution(executionArn=execution["executionArn"], cause="local runtime stopping")
-        self.mock.stop()
+        deadline = time.monotonic() + deadline_s
+        while True:
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=self.state_machine_arn, statusFilter="RUNNING"
+            )
+            running = [e["executionArn"] for page in pages for e in page["executions"]]
+            if not running or time.monotonic() > deadline:
+                return running
+            # Again on every pass: stopping twice changes nothing, and it also wakes a token wait that
+            # the execution entered after the previous pass.
+            for arn in running:
+                sfn.stop_execution(executionArn=arn, cause="local runtime stopping")
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _aborts_unlogged() -> Iterator[None]:
+    """moto's interpreter logs what an abort cuts short as a failure, with the state's whole dump: a
+    task that had begun finds its frame stopped and fails as States.Runtime ('dict' object has no
+    attribute 'region'). That is the abort doing its job, not news; the handlers' own logs stay."""
+    interpreter = logging.getLogger("moto.stepfunctions.parser")
+    level = interpreter.level
+    interpreter.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        interpreter.setLevel(level)
+
+
+def _stop_executions_as_step_functions_does() -> None:
+    """StopExecution aborts an execution whatever it is doing; moto's only flags it for the interpreter,
+    which misses two cases. An execution whose worker has not started its program yet (it parses the
+    ASL first) has nothing to flag: moto raises AttributeError, or drops the flag, and the execution
+    runs on. A task waiting for its token (the rescue's AwaitClosure, until the incident expires)
+    never looks at the flag. Here stopping waits for the program to start, flags it, then wakes every
+    token wait."""
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    original = Execution.stop
+    if getattr(original, "aborts", False):
+        return
+
+    def stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        worker = self.exec_worker
+        ready_by = time.monotonic() + 5.0
+        while worker is not None and not _program_started(worker) and time.monotonic() < ready_by:
+            time.sleep(0.005)
+        original(self, stop_date=stop_date, error=error, cause=cause)
+        if worker is None:
+            return
+        # Woken with an empty result: the interpreter records the task as done and, seeing the flag,
+        # ends the execution as aborted before the next state. Woken with an error or a timeout instead,
+        # it would take the state's Catch and record the execution as failed.
+        for token, endpoint in list(worker.env.callback_pool_manager._pool.items()):
+            endpoint.notify(CallbackOutcomeSuccess(callback_id=token, output="null"))
+
+    stop.aborts = True  # type: ignore[attr-defined]
+    Execution.stop = stop  # type: ignore[method-assign]
+
+
+def _program_started(worker: Any) -> bool:
+    """The interpreter's program state is None until the program starts; only then can it be stopped."""
+    return worker.env is not None and worker.env.program_state() is not None
 
 
 _WRITE_LOCK = threading.RLock()
@@ -74,6 +156,7 @@ def _atomic_dynamodb_writes() -> None:
 def start() -> EmbeddedAws:
     prepare_environment()
     _atomic_dynamodb_writes()
+    _stop_executions_as_step_functions_does()
     from local_runtime import powertools_threads
 
     powertools_threads.install()  # concurrent instances are threads here: one event each, as in Lambda
@@ -87,7 +170,7 @@ def start() -> EmbeddedAws:
     lambda_adapter.install()
 
     from shared.config import settings
-    from shared.dal.models import ALL_MODELS, TTL_ATTRIBUTES
+    from shared.dal.tables import ALL_MODELS, TTL_ATTRIBUTES
     from shared.workflow import render
 
     for model in ALL_MODELS:

@@ -6,32 +6,18 @@ API docs."""
 from __future__ import annotations
 
 import json
-import mimetypes
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local_runtime import outbox, schedules
+from local_runtime import api_docs, outbox, schedules
 from local_runtime.auth import DevTokens, InvalidToken
 from local_runtime.events import match, proxy_event
 from local_runtime.lambdas import Functions
 from local_runtime.openapi import render as render_openapi
 
 MAX_BODY_BYTES = 1_000_000  # API Gateway's payload limit is 10 MB; nothing here needs more than this
-
-_SWAGGER_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>Rescue Nearby API</title>
-<link rel="stylesheet" href="/docs/swagger-ui.css"></head><body><div id="ui"></div>
-<script src="/docs/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
-</body></html>"""
-
-
-def _swagger_dir() -> Path:
-    import swagger_ui_bundle
-
-    return Path(swagger_ui_bundle.swagger_ui_path)
 
 
 class Gateway(ThreadingHTTPServer):
@@ -175,13 +161,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/openapi.json" and method == "GET":
             self._send(200, self.server.openapi)
         elif path in ("/", "/docs") and method == "GET":
-            self._send(200, _SWAGGER_HTML.encode(), "text/html; charset=utf-8")
+            status, page = api_docs.page()
+            self._send(status, page, "text/html; charset=utf-8")
         elif path.startswith("/docs/") and method == "GET":
-            asset = _swagger_dir() / Path(path).name
-            if not asset.is_file():
+            asset = api_docs.asset(path)
+            if asset is None:
                 self._error(404, "not_found", "no such asset")
                 return
-            kind = mimetypes.guess_type(asset.name)[0] or "application/octet-stream"
-            self._send(200, asset.read_bytes(), kind)
+            self._send(200, *asset)
         else:
             self._error(HTTPStatus.NOT_FOUND, "not_found", "no such route")

@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.dal.models import ResponderModel
+from shared.dal.models.responders import ResponderModel
 
 # The deep link every SMS ends with (shared/messaging/sns.py): rn://incident/<id>?k=<kind>
 _LINK = re.compile(r"rn://incident/(\w+)\?k=(\w+)")

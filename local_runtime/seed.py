@@ -1,6 +1,8 @@
 """A synthetic Hangzhou demo: responders spread over the urban districts, most on duty, some with
-lapsed certificates, and AEDs at typical venues with typical opening hours. Every name says it is demo
-data. Seeded through the same logic the API uses, so the data obeys the same rules."""
+lapsed certificates, and AEDs at typical venues with typical opening hours, plus a few open round the
+clock by every place the README, the banner and `make demo` send a newcomer to, so that their searches
+find an AED at 3 a.m. too. Every name says it is demo data. Seeded through the same logic the API uses,
+so the data obeys the same rules."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shared.config import settings
+from shared.dal.aed_registry import DynamoAeds
 from shared.dal.geo_index import DynamoGeoIndex
-from shared.dal.repositories import DynamoAeds, DynamoResponders
+from shared.dal.responders import DynamoResponders
 from shared.identity import Caller
-from shared.logic import aeds as aed_logic
+from shared.logic import aed_registry as aed_logic
 from shared.logic import responders as responder_logic
 
 
@@ -53,9 +56,27 @@ VENUES = (  # (kind, opening hours, placement, weight)
     ("社区卫生服务中心 clinic", "Mo-Sa 08:00-17:00; Su 08:00-12:00", "一楼候诊区 1F waiting area", 0.06),
 )
 STATUS_MIX = (("ok", 0.92), ("faulty", 0.03), ("needs_restock", 0.03), ("expired", 0.02))
+# The places the README's curls, the `make run` banner and `make demo` use (WGS-84); a test reads the
+# README, the banner and the demo and checks that every point they use is one of these.
+DEMO_POINTS = {
+    "in77": (30.2587, 120.1650),  # 湖滨银泰 in77 by the West Lake: AED search, SOS, `make demo`
+    "shangcheng": (30.2460, 120.1710),  # 上城区's centre: the README's responder search
+}
+# AEDs open 24/7 and in working order by each demo point: (point, venue, placement, metres north, east).
+# Hospitals, police stations, hotels and 24-hour pharmacies keep their doors open at night; the venues
+# drawn at random near a point may all be closed then (metro stations, malls, offices).
+ROUND_THE_CLOCK = (
+    ("in77", "24小时药房 24-hour pharmacy", "收银台旁 by the till", 120, 160),
+    ("in77", "酒店 hotel", "前台 front desk", -250, 300),
+    ("in77", "派出所 police station", "值班室 duty room", 380, 420),
+    ("shangcheng", "医院 hospital", "急诊大厅 emergency hall", 150, -200),
+    ("shangcheng", "24小时药房 24-hour pharmacy", "收银台旁 by the till", -300, 120),
+    ("shangcheng", "酒店 hotel", "前台 front desk", 330, 260),
+)
+
 
 RESPONDERS = 320
-AEDS = 220
+AEDS = 220  # of which len(ROUND_THE_CLOCK) stand by the demo points, the others drawn at random
 ON_DUTY_SHARE = 0.8
 LAPSED_CERTIFICATE_SHARE = 0.12
 
@@ -110,25 +131,44 @@ def seed(rng_seed: int = 20261130) -> DemoData:
             _, lat, lng = _point(rng)
             on_duty.append((responder.responder_id, lat, lng))
     heartbeat(on_duty)
-    for n in range(1, AEDS + 1):
-        district, lat, lng = _point(rng)
-        kind, hours, placement, _ = rng.choices(VENUES, weights=[v[3] for v in VENUES])[0]
-        status = rng.choices([s for s, _ in STATUS_MIX], weights=[w for _, w in STATUS_MIX])[0]
-        aed_logic.create_aed(
-            aed_repo,
-            geo,
-            aed_logic.AedFields(
-                lat=lat,
-                lng=lng,
-                name=f"演示 Demo AED {n:03d} · {district} · {kind}",
-                address=f"{district}（演示地址 demo address）",
-                placement=placement,
-                opening_hours=hours,
-                status=status,
-            ),
-            now,
-        )
-    return DemoData(on_duty=on_duty, responders=RESPONDERS, lapsed=lapsed, aeds=AEDS)
+    drawn = AEDS - len(ROUND_THE_CLOCK)
+    aeds = [_drawn_aed(rng, n) for n in range(1, drawn + 1)]
+    aeds += [_round_the_clock_aed(n, *aed) for n, aed in enumerate(ROUND_THE_CLOCK, start=drawn + 1)]
+    for fields in aeds:
+        aed_logic.create_aed(aed_repo, geo, fields, now)
+    return DemoData(on_duty=on_duty, responders=RESPONDERS, lapsed=lapsed, aeds=len(aeds))
+
+
+def _drawn_aed(rng: random.Random, n: int) -> aed_logic.AedFields:
+    district, lat, lng = _point(rng)
+    kind, hours, placement, _ = rng.choices(VENUES, weights=[v[3] for v in VENUES])[0]
+    status = rng.choices([s for s, _ in STATUS_MIX], weights=[w for _, w in STATUS_MIX])[0]
+    return aed_logic.AedFields(
+        lat=lat,
+        lng=lng,
+        name=f"演示 Demo AED {n:03d} · {district} · {kind}",
+        address=f"{district}（演示地址 demo address）",
+        placement=placement,
+        opening_hours=hours,
+        status=status,
+    )
+
+
+def _round_the_clock_aed(
+    n: int, point: str, kind: str, placement: str, north_m: float, east_m: float
+) -> aed_logic.AedFields:
+    lat, lng = DEMO_POINTS[point]
+    lat, lng = lat + north_m / 111_195, lng + east_m / (111_195 * math.cos(math.radians(lat)))
+    district = DISTRICTS[0].name  # both demo points lie in 上城区 Shangcheng
+    return aed_logic.AedFields(
+        lat=round(lat, 6),
+        lng=round(lng, 6),
+        name=f"演示 Demo AED {n:03d} · {district} · {kind} · 24h",
+        address=f"{district}（演示地址 demo address）",
+        placement=placement,
+        opening_hours="24/7",
+        status="ok",
+    )
 
 
 def heartbeat(on_duty: list[tuple[str, float, float]]) -> None:

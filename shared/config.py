@@ -20,7 +20,7 @@ class Settings(BaseModel):
     events_table: str = Field("rescue-nearby-incident-events", alias="EVENTS_TABLE")
     credits_table: str = Field("rescue-nearby-credits", alias="CREDITS_TABLE")
     sos_keys_table: str = Field("rescue-nearby-sos-keys", alias="SOS_KEYS_TABLE")
-    # Teaching (shared/dal/training_models.py)
+    # Teaching (shared/dal/models/teaching.py)
     training_courses_table: str = Field("rescue-nearby-training-courses", alias="TRAINING_COURSES_TABLE")
     training_sessions_table: str = Field("rescue-nearby-training-sessions", alias="TRAINING_SESSIONS_TABLE")
     training_registrations_table: str = Field(

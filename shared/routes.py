@@ -8,6 +8,9 @@ caller (the logic then decides, e.g. "self or admin"), otherwise the Cognito gro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 SIGNED_IN: frozenset[str] = frozenset()
 
@@ -37,56 +40,60 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/v1/responders/{responder_id}/presence", "responders", SIGNED_IN),
     Route("GET", "/v1/responders/{responder_id}/credits", "responders", SIGNED_IN),
     Route("PUT", "/v1/responders/{responder_id}/device", "responders", SIGNED_IN),
-    Route("POST", "/v1/aeds", "aeds", frozenset({"aed_manager", "admin"})),
-    Route("GET", "/v1/aeds", "aeds", None),
-    Route("GET", "/v1/aeds/nearby", "aeds", None),
-    Route("PATCH", "/v1/aeds/{aed_id}", "aeds", frozenset({"aed_manager", "admin"})),
-    Route("GET", "/v1/aeds/{aed_id}", "aeds", SIGNED_IN),
+    Route("POST", "/v1/aeds", "aed_registry", frozenset({"aed_manager", "admin"})),
+    Route("GET", "/v1/aeds", "aed_registry", None),
+    Route("GET", "/v1/aeds/nearby", "aed_registry", None),
+    Route("PATCH", "/v1/aeds/{aed_id}", "aed_registry", frozenset({"aed_manager", "admin"})),
+    Route("GET", "/v1/aeds/{aed_id}", "aed_registry", SIGNED_IN),
     Route("POST", "/v1/aeds/import", "aed_import", frozenset({"aed_manager", "admin"})),
     Route("GET", "/v1/aeds/coverage", "aed_coverage", frozenset({"aed_manager", "dispatcher", "admin"})),
     Route("POST", "/v1/aeds/coverage", "aed_coverage", frozenset({"aed_manager", "dispatcher", "admin"})),
     Route("POST", "/v1/aeds/{aed_id}/inspections", "aed_upkeep", frozenset({"aed_manager", "admin"})),
     Route("GET", "/v1/aeds/{aed_id}/inspections", "aed_upkeep", frozenset({"aed_manager", "admin"})),
-    Route("POST", "/v1/sos", "sos", None),
-    Route("GET", "/v1/incidents/{incident_id}", "incidents", SIGNED_IN),
-    Route("POST", "/v1/incidents/{incident_id}/responses", "incidents", SIGNED_IN),
-    Route("POST", "/v1/incidents/{incident_id}/events", "incidents", SIGNED_IN),
-    Route("POST", "/v1/incidents/{incident_id}/close", "incidents", frozenset({"dispatcher", "admin"})),
-    Route("POST", "/v1/incidents/{incident_id}/aed-reports", "incidents", SIGNED_IN),
-    Route("POST", "/v1/aeds/{aed_id}/reports", "aed_service", SIGNED_IN),
-    Route("GET", "/v1/aeds/{aed_id}/reports", "aed_service", frozenset({"aed_manager", "admin"})),
+    Route("POST", "/v1/sos", "rescue_sos", None),
+    Route("GET", "/v1/incidents/{incident_id}", "rescue_incidents", SIGNED_IN),
+    Route("POST", "/v1/incidents/{incident_id}/responses", "rescue_incidents", SIGNED_IN),
+    Route("POST", "/v1/incidents/{incident_id}/events", "rescue_incidents", SIGNED_IN),
+    Route(
+        "POST", "/v1/incidents/{incident_id}/close", "rescue_incidents", frozenset({"dispatcher", "admin"})
+    ),
+    Route("POST", "/v1/incidents/{incident_id}/aed-reports", "rescue_incidents", SIGNED_IN),
+    Route("POST", "/v1/aeds/{aed_id}/reports", "aed_faults", SIGNED_IN),
+    Route("GET", "/v1/aeds/{aed_id}/reports", "aed_faults", frozenset({"aed_manager", "admin"})),
     Route(
         "POST",
         "/v1/aeds/{aed_id}/reports/{report_id}/resolution",
-        "aed_service",
+        "aed_faults",
         frozenset({"aed_manager", "admin"}),
     ),
-    Route("POST", "/v1/aeds/{aed_id}/restock", "aed_service", frozenset({"aed_manager", "admin"})),
+    Route("POST", "/v1/aeds/{aed_id}/restock", "aed_faults", frozenset({"aed_manager", "admin"})),
     # Teaching: courses, sessions, theory, registrations with a waitlist, check-in, evaluations
-    Route("POST", "/v1/courses", "courses", frozenset({"trainer", "admin"})),
-    Route("GET", "/v1/courses/{course_id}", "courses", SIGNED_IN),
-    Route("PUT", "/v1/courses/{course_id}/theory/{module_id}", "courses", SIGNED_IN),
-    Route("GET", "/v1/courses/{course_id}/theory", "courses", SIGNED_IN),
-    Route("POST", "/v1/sessions", "courses", frozenset({"trainer", "admin"})),
-    Route("GET", "/v1/sessions", "courses", SIGNED_IN),
-    Route("GET", "/v1/sessions/{session_id}/attendance", "courses", SIGNED_IN),
-    Route("POST", "/v1/sessions/{session_id}/registrations", "registrations", SIGNED_IN),
-    Route("GET", "/v1/registrations/{registration_id}", "registrations", SIGNED_IN),
-    Route("DELETE", "/v1/registrations/{registration_id}", "registrations", SIGNED_IN),
-    Route("POST", "/v1/registrations/{registration_id}/evaluation", "registrations", SIGNED_IN),
-    Route("GET", "/v1/sessions/{session_id}/checkin-code", "checkins", SIGNED_IN),
-    Route("POST", "/v1/sessions/{session_id}/checkins", "checkins", SIGNED_IN),
+    Route("POST", "/v1/courses", "teaching_courses", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/courses/{course_id}", "teaching_courses", SIGNED_IN),
+    Route("PUT", "/v1/courses/{course_id}/theory/{module_id}", "teaching_courses", SIGNED_IN),
+    Route("GET", "/v1/courses/{course_id}/theory", "teaching_courses", SIGNED_IN),
+    Route("POST", "/v1/sessions", "teaching_courses", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/sessions", "teaching_courses", SIGNED_IN),
+    Route("GET", "/v1/sessions/{session_id}/attendance", "teaching_courses", SIGNED_IN),
+    Route("POST", "/v1/sessions/{session_id}/registrations", "teaching_registrations", SIGNED_IN),
+    Route("GET", "/v1/registrations/{registration_id}", "teaching_registrations", SIGNED_IN),
+    Route("DELETE", "/v1/registrations/{registration_id}", "teaching_registrations", SIGNED_IN),
+    Route("POST", "/v1/registrations/{registration_id}/evaluation", "teaching_registrations", SIGNED_IN),
+    Route("GET", "/v1/sessions/{session_id}/checkin-code", "teaching_checkins", SIGNED_IN),
+    Route("POST", "/v1/sessions/{session_id}/checkins", "teaching_checkins", SIGNED_IN),
     # Exams apart from teaching, certificates, and the training quality report
-    Route("PUT", "/v1/examiners/{examiner_id}", "exams", frozenset({"admin"})),
-    Route("DELETE", "/v1/examiners/{examiner_id}", "exams", frozenset({"admin"})),
-    Route("GET", "/v1/examiners", "exams", frozenset({"admin", "trainer"})),
-    Route("POST", "/v1/exams", "exams", frozenset({"trainer", "admin"})),
-    Route("GET", "/v1/exams/{exam_id}", "exams", frozenset({"trainer", "admin", "examiner"})),
-    Route("POST", "/v1/exams/{exam_id}/scores", "exams", frozenset({"examiner"})),
-    Route("GET", "/v1/training/quality", "exams", frozenset({"trainer", "admin"})),
-    Route("GET", "/v1/certificates/{certificate_no}", "certificates", None),
-    Route("POST", "/v1/certificates/{certificate_no}/revoke", "certificates", frozenset({"admin"})),
-    Route("GET", "/v1/certificates/{certificate_no}/document", "certificates", SIGNED_IN),
+    Route("PUT", "/v1/examiners/{examiner_id}", "certification_exams", frozenset({"admin"})),
+    Route("DELETE", "/v1/examiners/{examiner_id}", "certification_exams", frozenset({"admin"})),
+    Route("GET", "/v1/examiners", "certification_exams", frozenset({"admin", "trainer"})),
+    Route("POST", "/v1/exams", "certification_exams", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/exams/{exam_id}", "certification_exams", frozenset({"trainer", "admin", "examiner"})),
+    Route("POST", "/v1/exams/{exam_id}/scores", "certification_exams", frozenset({"examiner"})),
+    Route("GET", "/v1/training/quality", "certification_exams", frozenset({"trainer", "admin"})),
+    Route("GET", "/v1/certificates/{certificate_no}", "certification_certificates", None),
+    Route(
+        "POST", "/v1/certificates/{certificate_no}/revoke", "certification_certificates", frozenset({"admin"})
+    ),
+    Route("GET", "/v1/certificates/{certificate_no}/document", "certification_certificates", SIGNED_IN),
 )
 
 # Functions no route reaches: the rescue workflow's steps (invoked by Step Functions).
@@ -106,12 +113,12 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
-        "aed_daily_upkeep",
+        "aed_upkeep_daily",
         "cron(0 2 * * ? *)",
         "AED upkeep: expired pads/batteries out of search, expiry and inspection reminders to managers",
     ),
     Schedule(
-        "certificate_reminders",
+        "certification_reminders",
         "cron(0 10 * * ? *)",  # 10:00 local: a text people read in the daytime
         "Certificate expiry reminders by SMS to holders, 60, 30 and 7 days before the last valid day",
     ),
@@ -124,3 +131,14 @@ FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 
 def find_route(method: str, path: str) -> Route | None:
     return next((r for r in ROUTES if r.method == method and r.path == path), None)
+
+
+def scheduled_day(event: dict[str, Any], now: datetime, time_zone: str) -> date:
+    """The local day a scheduled run acts for. The event may carry ``as_of`` (YYYY-MM-DD: run as of that
+    day, for demos and tests; the schedule never sets it) and ``scheduled_time`` (set by the schedule: a
+    retry hours later still acts for the day it was scheduled). Neither: today in ``time_zone``."""
+    if event.get("as_of"):
+        return date.fromisoformat(str(event["as_of"]))
+    if event.get("scheduled_time"):
+        now = datetime.fromisoformat(str(event["scheduled_time"]).replace("Z", "+00:00"))
+    return now.astimezone(ZoneInfo(time_zone)).date()

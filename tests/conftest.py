@@ -1,8 +1,13 @@
 """Shared fixtures. The environment is set before anything imports shared.config, so every test runs
-against the embedded AWS with local credentials that can never reach a real account."""
+against the embedded AWS with local credentials that can never reach a real account.
+
+`--clock=2026-12-06T03:00+08:00` runs the whole session at that instant (Sunday 03:00 in Hangzhou): the
+wall clock of this process, of every xdist worker and of every local runtime a test starts moves there
+and keeps running (time-machine, ticking; local_runtime/clock.py). The suite must pass at any hour."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -12,12 +17,51 @@ from urllib.parse import urlencode
 
 import pytest
 
+from local_runtime import clock
 from local_runtime.aws import prepare_environment
 
 prepare_environment()
 # The rescue workflow's waits, short enough for tests (deployments use the contract's 60 s waves).
 os.environ.setdefault("WAVE_WAIT_SECONDS", "1")
 os.environ.setdefault("INCIDENT_EXPIRE_SECONDS", "120")
+_TRAVEL = pytest.StashKey[Any]()
+
+
+def _instant(value: str) -> Any:
+    try:
+        return clock.instant(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        type=_instant,
+        metavar="ISO_INSTANT",
+        help="run every test, and every local runtime the tests start, as if the clock read this instant "
+        "(with its UTC offset, e.g. 2026-12-06T03:00+08:00); the clock keeps running from there",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Runs in the controller and again in each xdist worker. The controller (or a run without xdist)
+    turns --clock into an offset from the real clock in RESCUE_NEARBY_CLOCK; the workers it spawns and
+    the local runtimes the tests start inherit that variable, so every process reads the same time."""
+    wanted = config.getoption("clock")
+    if wanted is not None and (not hasattr(config, "workerinput") or clock.ENV not in os.environ):
+        os.environ[clock.ENV] = clock.offset_to(wanted)
+    config.stash[_TRAVEL] = clock.travel_from_environment()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    travel = config.stash.get(_TRAVEL, None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return clock.describe(os.environ.get("TIME_ZONE", "Asia/Shanghai")) or None
 
 
 @pytest.fixture

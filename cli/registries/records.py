@@ -4,10 +4,11 @@ left out on purpose (aircraft, duplicates, the template's example row)."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from shared.geo.datum import to_wgs84
+from shared.logic.aed_import import RegistryItem
 
 
 class RegistryFormatError(Exception):
@@ -15,28 +16,16 @@ class RegistryFormatError(Exception):
 
 
 @dataclass(frozen=True)
-class ImportRecord:
-    """One AED as POST /v1/aeds/import takes it (lat/lng WGS-84), plus where it was read."""
+class ImportRecord(RegistryItem):
+    """One AED as POST /v1/aeds/import takes it (a RegistryItem, lat/lng WGS-84), plus where it was read."""
 
-    source_id: str
-    lat: float
-    lng: float
-    name: str
-    opening_hours: str
-    address: str | None = None
-    placement: str | None = None
-    floor: str | None = None  # as people say it: "1", "5", "B1"
-    indoor: bool | None = None
-    access: str | None = None
-    contact_phone: str | None = None
     city: str | None = None  # e.g. 臺北市: for filtering, not sent
     line: int = 0  # the row (line, feature number) it was read from
 
     def item(self) -> dict[str, Any]:
-        """The API item: registry fields only, empty ones left out."""
-        fields = asdict(self)
-        del fields["city"], fields["line"]
-        return {k: v for k, v in fields.items() if v is not None}
+        """The API item: the RegistryItem's fields only, empty ones left out."""
+        values = {f.name: getattr(self, f.name) for f in fields(RegistryItem)}
+        return {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass(frozen=True)

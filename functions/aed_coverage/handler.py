@@ -8,16 +8,15 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from shared import wiring
+from shared.api.aed_coverage import CoverageBody, CoverageOut
 from shared.api.http import ERROR_RESPONSES, create_app, entry_point
-from shared.api.upkeep_schemas import CoverageBody, CoverageOut
 from shared.config import settings
-from shared.dal.geo_index import DynamoGeoIndex
 from shared.errors import ValidationFailed
-from shared.logic import coverage as logic
+from shared.logic import aed_coverage as logic
 
 app = create_app()
 config = settings()
-geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
 
 BboxQ = Annotated[
     str,
@@ -53,7 +52,13 @@ def coverage_of_box(bbox: BboxQ, day: DayQ, hour: HourQ, grid_m: GridQ = 50) -> 
     area = logic.area_from_bbox(min_lng, min_lat, max_lng, max_lat)
     return _out(
         logic.coverage(
-            geo, area, day=day, hour=hour, grid_m=grid_m, now=datetime.now(UTC), time_zone=config.time_zone
+            wiring.geo_index(),
+            area,
+            day=day,
+            hour=hour,
+            grid_m=grid_m,
+            now=datetime.now(UTC),
+            time_zone=config.time_zone,
         )
     )
 
@@ -63,7 +68,7 @@ def coverage_of_area(body: CoverageBody) -> CoverageOut:
     area = logic.area_from_geojson(body.area)
     return _out(
         logic.coverage(
-            geo,
+            wiring.geo_index(),
             area,
             day=body.day,
             hour=body.hour,

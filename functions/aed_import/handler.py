@@ -6,24 +6,22 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime
 
+from shared import wiring
+from shared.api.aed_import import ImportAnswer, ImportBody, ImportResult, parse_item
 from shared.api.http import ERROR_RESPONSES, create_app, current_caller, entry_point
-from shared.api.import_schemas import ImportAnswer, ImportBody, ImportResult, parse_item
 from shared.config import settings
-from shared.dal.aed_import import BatchedGeoIndex, DynamoAedImports
-from shared.dal.geo_index import DynamoGeoIndex
+from shared.dal.aed_import import BatchedGeoIndex
 from shared.logic import aed_import as logic
 
 app = create_app()
 config = settings()
-store = DynamoAedImports()
-geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
 
 
 @app.post("/v1/aeds/import", responses=ERROR_RESPONSES)
 def import_aeds(body: ImportBody) -> ImportAnswer:
     outcomes = logic.import_aeds(
-        store,
-        BatchedGeoIndex(geo),
+        wiring.aed_imports(),
+        BatchedGeoIndex(wiring.geo_index()),
         body.source,
         [parse_item(raw) for raw in body.items],
         creator=current_caller(app).sub,

@@ -1,6 +1,6 @@
 """AED inspections: managers record what they checked, and read an AED's log newest first.
 
-Apart from functions/aeds, which serves the anonymous search and map: only this function may write the
+Apart from functions/aed_registry, which serves the anonymous search and map: only this function may write the
 inspection log (see infra/constants.FUNCTION_GRANTS)."""
 
 from __future__ import annotations
@@ -11,20 +11,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from shared import wiring
+from shared.api.aed_upkeep import InspectionBody, InspectionOut, InspectionRecorded, Inspections
 from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
 from shared.api.params import LimitQ
-from shared.api.upkeep_schemas import InspectionBody, InspectionOut, InspectionRecorded, Inspections
 from shared.config import settings
-from shared.dal.geo_index import DynamoGeoIndex
-from shared.dal.repositories import DynamoAeds
-from shared.dal.upkeep_repositories import DynamoInspections
-from shared.logic import upkeep as logic
+from shared.logic import aed_upkeep as logic
 
 app = create_app()
 config = settings()
-repo = DynamoAeds()
-log = DynamoInspections()
-geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
 
 InspectionTokenQ = Annotated[
     str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}\.[0-9A-Z]{26}$", description="from the previous page")
@@ -56,9 +51,9 @@ def record_inspection(aed_id: str, body: InspectionBody) -> Response[InspectionR
         note=body.note,
     )
     inspection, aed = logic.record_inspection(
-        repo,
-        log,
-        geo,
+        wiring.aeds(),
+        wiring.aed_inspections(),
+        wiring.geo_index(),
         aed_id,
         new,
         inspector=str(current_caller(app).sub),
@@ -71,7 +66,7 @@ def record_inspection(aed_id: str, body: InspectionBody) -> Response[InspectionR
 
 @app.get("/v1/aeds/<aed_id>/inspections", responses=ERROR_RESPONSES)
 def list_inspections(aed_id: str, limit: LimitQ = 20, next_token: InspectionTokenQ = None) -> Inspections:
-    page = logic.inspections_of(repo, log, aed_id, limit, next_token)
+    page = logic.inspections_of(wiring.aeds(), wiring.aed_inspections(), aed_id, limit, next_token)
     return Inspections(items=[_out(i) for i in page.items], next_token=page.next_token)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from shared.api.health import Health
 from shared.api.http import create_app, entry_point
-from shared.api.schemas import Health
 
 app = create_app()
 

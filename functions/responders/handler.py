@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import boto3
 from aws_lambda_powertools.event_handler import Response, content_types
 
+from shared import wiring
 from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
 from shared.api.params import CrsQ, LatQ, LimitQ, LngQ, RadiusQ, TokenQ
-from shared.api.schemas import (
+from shared.api.responders import (
     CreditItem,
     Credits,
     DeviceAnswer,
@@ -23,20 +23,12 @@ from shared.api.schemas import (
     ResponderOut,
 )
 from shared.config import settings
-from shared.dal.geo_index import DynamoGeoIndex
-from shared.dal.incidents import DynamoIncidents
-from shared.dal.repositories import DynamoResponders
 from shared.geo.datum import to_wgs84
 from shared.logic import responders as logic
 from shared.logic.ports import Responder
-from shared.messaging.sns import SnsPushRegistry
 
 app = create_app()
 config = settings()
-repo = DynamoResponders()
-incidents = DynamoIncidents()
-push = SnsPushRegistry(boto3.client("sns", region_name=config.region), dict(config.push_applications))
-geo = DynamoGeoIndex(max_queries=config.geo_max_queries)
 
 
 def _out(responder: Responder, now: datetime) -> ResponderOut:
@@ -65,7 +57,7 @@ def _out(responder: Responder, now: datetime) -> ResponderOut:
 def create_responder(body: NewResponderBody) -> Response[ResponderOut]:
     now = datetime.now(UTC)
     responder = logic.create_responder(
-        repo,
+        wiring.responders(),
         logic.NewResponder(body.name, body.phone, body.certificate_no, body.certificate_expires_on),
         now,
     )
@@ -83,7 +75,13 @@ def nearby(
 ) -> NearbyResponders:
     lat, lng = to_wgs84(lat, lng, crs)
     page = logic.nearby_responders(
-        geo, lat=lat, lng=lng, radius_m=radius_m, limit=limit, next_token=next_token, now=datetime.now(UTC)
+        wiring.geo_index(),
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        limit=limit,
+        next_token=next_token,
+        now=datetime.now(UTC),
     )
     return NearbyResponders(
         items=[
@@ -95,7 +93,7 @@ def nearby(
 
 @app.get("/v1/responders/<responder_id>", responses=ERROR_RESPONSES)
 def get_responder(responder_id: str) -> ResponderOut:
-    responder = logic.get_responder(repo, current_caller(app), responder_id)
+    responder = logic.get_responder(wiring.responders(), current_caller(app), responder_id)
     return _out(responder, datetime.now(UTC))
 
 
@@ -103,8 +101,8 @@ def get_responder(responder_id: str) -> ResponderOut:
 def put_presence(responder_id: str, body: PresenceBody) -> PresenceAnswer:
     lat, lng = to_wgs84(body.lat, body.lng, body.crs)
     presence = logic.update_presence(
-        repo,
-        geo,
+        wiring.responders(),
+        wiring.geo_index(),
         current_caller(app),
         responder_id,
         lat=lat,
@@ -119,7 +117,9 @@ def put_presence(responder_id: str, body: PresenceBody) -> PresenceAnswer:
 
 @app.get("/v1/responders/<responder_id>/credits", responses=ERROR_RESPONSES)
 def credits(responder_id: str) -> Credits:
-    balance, items = logic.responder_credits(repo, incidents, current_caller(app), responder_id)
+    balance, items = logic.responder_credits(
+        wiring.responders(), wiring.incidents(), current_caller(app), responder_id
+    )
     return Credits(
         balance=balance,
         items=[
@@ -131,9 +131,9 @@ def credits(responder_id: str) -> Credits:
 @app.put("/v1/responders/<responder_id>/device", responses=ERROR_RESPONSES)
 def register_device(responder_id: str, body: DeviceBody) -> DeviceAnswer:
     logic.register_device(
-        repo,
-        geo,
-        push,
+        wiring.responders(),
+        wiring.geo_index(),
+        wiring.push_registry(),
         current_caller(app),
         responder_id,
         platform=body.platform,

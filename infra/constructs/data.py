@@ -12,7 +12,7 @@ from constructs import Construct
 from pynamodb.models import Model
 
 from infra import constants as c
-from shared.dal.models import ALL_MODELS, TTL_ATTRIBUTES
+from shared.dal.tables import ALL_MODELS, TTL_ATTRIBUTES
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,

@@ -18,10 +18,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import constants as c
+from infra.constructs.aed_faults import ReportPhotos
 from infra.constructs.data import DataTables
 from infra.constructs.notifications import Notifications
-from infra.constructs.photos import ReportPhotos
-from infra.constructs.workflow import RescueWorkflow
+from infra.constructs.rescue import RescueWorkflow
 from infra.layer import dependencies_code
 from shared.config import Settings
 from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
@@ -219,7 +219,7 @@ class Functions(Construct):
                 id="AwsSolutions-L1",
                 reason=(
                     "Pinned to python3.13: the layer is built from cp313 manylinux2014_aarch64 wheels "
-                    "(pydantic-core, pygeohash, wrapt) and the code is tested on 3.13 semantics; move to "
+                    "(pydantic-core, pygeohash) and the code is tested on 3.13 semantics; move to "
                     "3.14 together with infra/lambda-requirements.txt and the wheelhouse."
                 ),
             )

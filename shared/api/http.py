@@ -7,14 +7,18 @@ Handlers stay thin: ``app = create_app()``, routes that parse and call logic, an
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.shared.json_encoder import Encoder
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared.errors import DomainError, Forbidden, Unauthorized
 from shared.identity import Caller, caller_from_claims
@@ -54,6 +58,21 @@ CREATED_RESPONSES: dict[int, OpenAPIResponse] = {201: {"description": "Created"}
 # A body that is not JSON, not an object, or absent is malformed (400); bad fields are 422.
 _MALFORMED_BODY_TYPES = {"json_invalid", "model_attributes_type", "dict_type", "missing"}
 
+# Where Powertools reads the body before validating it: base64 (binascii.Error), UTF-8
+# (UnicodeDecodeError) and a multipart boundary (ValueError) fail in there, all ValueErrors. Bound at
+# import, so that a Powertools release which moves it breaks every handler's import, loudly, rather
+# than turning unreadable bodies into 500s.
+_BODY_READER = OpenAPIRequestValidationMiddleware._get_body.__code__
+
+
+def _raised_reading_the_body(error: BaseException) -> bool:
+    entry = error.__traceback__
+    while entry is not None:
+        if entry.tb_frame.f_code is _BODY_READER:
+            return True
+        entry = entry.tb_next
+    return False
+
 
 def _serialize(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"), cls=Encoder, ensure_ascii=False)
@@ -81,9 +100,12 @@ def create_app() -> APIGatewayRestResolver:
         return _error_response(422, "validation_failed", message)
 
     @app.exception_handler(ValueError)
-    def malformed(_: ValueError) -> Response[str]:
-        # Powertools raises ValueError for bodies it cannot even decode (bad base64, multipart...).
-        return _error_response(400, "malformed_request", "the request could not be read")
+    def unreadable_body(error: ValueError) -> Response[str]:
+        # A body Powertools cannot decode is the client's fault. Any other ValueError (pydantic's
+        # ValidationError is one) comes from our code: on to entry_point's last resort, logged, 500.
+        if _raised_reading_the_body(error):
+            return _error_response(400, "malformed_request", "the request could not be read")
+        raise error
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
@@ -124,11 +146,41 @@ def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
         _json_bodies(event)
         try:
             return app.resolve(event, context)
-        except Exception:  # the last line of defence: log it, answer in the contract's shape
-            logger.exception("unhandled error")
+        except Exception as error:  # the last line of defence: log it, answer in the contract's shape
+            logger.error(
+                "unhandled error",
+                extra={"exception_name": type(error).__name__, "exception": _stack_without_input(error)},
+            )
             return _proxy_error(500, "internal_error", "internal error")
 
     return lambda_handler
+
+
+def _stack_without_input(error: BaseException) -> str:
+    """The traceback Python would print, with each exception named by its type only: a message may
+    quote the request (pydantic's ValidationError does, input_value='+8613800000001'). For a
+    ValidationError, the fields and the rules that failed."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    parts: list[str] = []
+    for each in reversed(chain):
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(each.__traceback__))
+        parts.append(f"{_without_input(each)}\n\n")
+    return "".join(parts).rstrip("\n")
+
+
+def _without_input(error: BaseException) -> str:
+    name = f"{type(error).__module__}.{type(error).__qualname__}"
+    if isinstance(error, ValidationError):
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        return f"{name}: {error.title}: " + "; ".join(
+            f"{'.'.join(str(x) for x in p['loc'])} ({p['type']})" for p in problems
+        )
+    return name
 
 
 def _json_bodies(event: dict[str, Any]) -> None:

@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.expressions.update import Action
 
+from shared.dal.aed_registry import DynamoAeds, aed_from_model
 from shared.dal.conditions import condition_failed
 from shared.dal.geo_index import DynamoGeoIndex, IndexedPoint
-from shared.dal.models import AedModel, GeoIndexModel
-from shared.dal.repositories import DynamoAeds, aed_from_model
+from shared.dal.mapping import update_actions
+from shared.dal.models.aed_registry import AedModel
+from shared.dal.models.geo_index import GeoIndexModel
 from shared.logic.ports import Aed, Hit
 
 # A batch's conditional creates go out together: 100 PutItems in about 7 rounds instead of 100.
@@ -48,10 +49,7 @@ class DynamoAedImports:
 
     def update_registry_fields(self, aed_id: str, changes: Mapping[str, Any], now: datetime) -> Aed | None:
         model = AedModel(aed_id=aed_id)
-        actions: list[Action] = [AedModel.updated_at.set(now)]
-        for name, value in changes.items():
-            attribute = getattr(AedModel, name)
-            actions.append(attribute.remove() if value is None else attribute.set(value))
+        actions = update_actions(AedModel, Aed, {**changes, "updated_at": now})
         try:
             model.update(actions=actions, condition=AedModel.aed_id.exists())
         except UpdateError as error:

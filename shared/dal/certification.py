@@ -1,9 +1,8 @@
 """Examination and certification records in DynamoDB, behind the ports of
-shared/logic/training/certification_ports.py, and the responder pool as certificates change it."""
+shared/logic/certification/ports.py, and the responder pool as certificates change it."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +12,9 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared.config import settings
-from shared.dal.certification_models import (
+from shared.dal.conditions import condition_failed
+from shared.dal.mapping import from_model, stored, to_model
+from shared.dal.models.certification import (
     CertificateModel,
     CertificateNumberModel,
     CertificateReminderModel,
@@ -21,9 +22,11 @@ from shared.dal.certification_models import (
     ExamModel,
     ExamScoreModel,
 )
-from shared.dal.conditions import condition_failed
-from shared.dal.models import ResponderModel
-from shared.logic.training.certification_ports import Certificate, Exam, Examiner, Score
+from shared.dal.models.responders import ResponderModel
+from shared.dal.responders import DynamoResponders
+from shared.errors import Conflict
+from shared.logic.certification.ports import Certificate, Exam, Examiner, Score
+from shared.logic.ports import Responder
 
 
 def _get(model: type[Model], hash_key: str, range_key: str | None = None) -> Any:
@@ -44,15 +47,11 @@ def _months(first: date, last: date) -> list[str]:
 # --- the examiner pool --------------------------------------------------------------------------
 
 
+stored(Examiner, ExaminerModel)
+
+
 def _examiner(m: ExaminerModel) -> Examiner:
-    return Examiner(
-        examiner_id=m.examiner_id,
-        name=m.name,
-        added_at=m.added_at,
-        added_by=m.added_by,
-        last_assigned_at=m.last_assigned_at,
-        assignments=int(m.assignments or 0),
-    )
+    return from_model(Examiner, m)
 
 
 class DynamoExaminerPool:
@@ -102,68 +101,17 @@ class DynamoExaminerPool:
 # --- sittings and scores ------------------------------------------------------------------------
 
 
-def _exam(m: ExamModel) -> Exam:
-    return Exam(
-        exam_id=m.exam_id,
-        course_id=m.course_id,
-        site=m.site,
-        starts_at=m.starts_at,
-        examiner_id=m.examiner_id,
-        candidate_ids=[str(c) for c in m.candidate_ids or []],
-        created_by=m.created_by,
-        created_at=m.created_at,
-    )
-
-
-def _score(m: ExamScoreModel) -> Score:
-    return Score(
-        exam_id=m.exam_id,
-        candidate_id=m.candidate_id,
-        course_id=m.course_id,
-        examiner_id=m.examiner_id,
-        skills={k: int(v) for k, v in json.loads(m.skills).items()},
-        passed=bool(m.passed),
-        failed_skills=list(json.loads(m.failed_skills)),
-        scored_at=m.scored_at,
-        certificate_no=m.certificate_no,
-    )
+stored(Exam, ExamModel)
+stored(Score, ExamScoreModel)
+stored(
+    Certificate,
+    CertificateModel,
+    storage_only={"expiry_month": "the by-expiry index's partition, derived: the month of valid_until"},
+)
 
 
 def _certificate_item(c: Certificate) -> CertificateModel:
-    return CertificateModel(
-        certificate_no=c.certificate_no,
-        holder_id=c.holder_id,
-        holder_name=c.holder_name,
-        holder_phone=c.holder_phone,
-        course_id=c.course_id,
-        course_title=c.course_title,
-        exam_id=c.exam_id,
-        issued_on=c.issued_on.isoformat(),
-        valid_until=c.valid_until.isoformat(),
-        expiry_month=c.valid_until.strftime("%Y-%m"),
-        issued_at=c.issued_at,
-        revoked_at=c.revoked_at,
-        revoked_reason=c.revoked_reason,
-        revoked_by=c.revoked_by,
-    )
-
-
-def _certificate(m: CertificateModel) -> Certificate:
-    return Certificate(
-        certificate_no=m.certificate_no,
-        holder_id=m.holder_id,
-        holder_name=m.holder_name,
-        holder_phone=m.holder_phone,
-        course_id=m.course_id,
-        course_title=m.course_title,
-        exam_id=m.exam_id,
-        issued_on=date.fromisoformat(m.issued_on),
-        valid_until=date.fromisoformat(m.valid_until),
-        issued_at=m.issued_at,
-        revoked_at=m.revoked_at,
-        revoked_reason=m.revoked_reason,
-        revoked_by=m.revoked_by,
-    )
+    return to_model(CertificateModel, c, expiry_month=c.valid_until.strftime("%Y-%m"))
 
 
 class DynamoExams:
@@ -171,41 +119,22 @@ class DynamoExams:
         self._connection = Connection(region=settings().region)
 
     def create(self, exam: Exam) -> None:
-        ExamModel(
-            exam_id=exam.exam_id,
-            course_id=exam.course_id,
-            site=exam.site,
-            starts_at=exam.starts_at,
-            examiner_id=exam.examiner_id,
-            candidate_ids=list(exam.candidate_ids),
-            created_by=exam.created_by,
-            created_at=exam.created_at,
-        ).save(condition=ExamModel.exam_id.does_not_exist())
+        to_model(ExamModel, exam).save(condition=ExamModel.exam_id.does_not_exist())
 
     def get(self, exam_id: str) -> Exam | None:
         m = _get(ExamModel, exam_id)
-        return None if m is None else _exam(m)
+        return None if m is None else from_model(Exam, m)
 
     def score(self, exam_id: str, candidate_id: str) -> Score | None:
         m = _get(ExamScoreModel, exam_id, candidate_id)
-        return None if m is None else _score(m)
+        return None if m is None else from_model(Score, m)
 
     def scores(self, exam_id: str) -> list[Score]:
-        return [_score(m) for m in ExamScoreModel.query(exam_id, consistent_read=True)]
+        return [from_model(Score, m) for m in ExamScoreModel.query(exam_id, consistent_read=True)]
 
     def record(self, score: Score, certificate: Certificate | None) -> bool:
         """The score and its certificate together or neither: a pass never lacks its certificate."""
-        item = ExamScoreModel(
-            exam_id=score.exam_id,
-            candidate_id=score.candidate_id,
-            course_id=score.course_id,
-            examiner_id=score.examiner_id,
-            skills=json.dumps(score.skills, sort_keys=True),
-            passed=score.passed,
-            failed_skills=json.dumps(score.failed_skills),
-            scored_at=score.scored_at,
-            certificate_no=score.certificate_no,
-        )
+        item = to_model(ExamScoreModel, score)
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(item, condition=ExamScoreModel.candidate_id.does_not_exist())
@@ -223,7 +152,7 @@ class DynamoExams:
 
     def scores_of_course(self, course_id: str, since: datetime) -> list[Score]:
         return [
-            _score(m)
+            from_model(Score, m)
             for m in ExamScoreModel.by_course.query(
                 course_id, range_key_condition=ExamScoreModel.scored_at >= since
             )
@@ -241,10 +170,10 @@ class DynamoCertificates:
 
     def get(self, certificate_no: str) -> Certificate | None:
         m = _get(CertificateModel, certificate_no)
-        return None if m is None else _certificate(m)
+        return None if m is None else from_model(Certificate, m)
 
     def of_holder(self, holder_id: str) -> list[Certificate]:
-        return [_certificate(m) for m in CertificateModel.by_holder.query(holder_id)]
+        return [from_model(Certificate, m) for m in CertificateModel.by_holder.query(holder_id)]
 
     def expiring_between(self, first: date, last: date) -> list[Certificate]:
         found: list[Certificate] = []
@@ -253,7 +182,7 @@ class DynamoCertificates:
                 month,
                 range_key_condition=CertificateModel.valid_until.between(first.isoformat(), last.isoformat()),
             )
-            found.extend(_certificate(m) for m in query)
+            found.extend(from_model(Certificate, m) for m in query)
         return found
 
     def revoke(self, certificate_no: str, at: datetime, reason: str, by: str) -> bool:
@@ -298,27 +227,20 @@ class DynamoReminderLog:
 
 
 class DynamoResponderCertificates:
-    """Writes the certificate fields of shared.dal.models.ResponderModel (the responder_id is the
+    """Writes the certificate fields of shared.dal.models.responders.ResponderModel (the responder_id is the
     person's sub); presence and credits stay the responders function's business."""
+
+    def __init__(self) -> None:
+        self._responders = DynamoResponders()
 
     def grant(
         self, responder_id: str, name: str, phone: str, certificate_no: str, expires_on: date, now: datetime
     ) -> bool:
         try:
-            ResponderModel(
-                responder_id=responder_id,
-                name=name,
-                phone=phone,
-                certificate_no=certificate_no,
-                certificate_expires_on=expires_on.isoformat(),
-                created_at=now,
-                credits_balance=0,
-                available=False,
-            ).save(condition=ResponderModel.responder_id.does_not_exist())
+            self._responders.create(Responder(responder_id, name, phone, certificate_no, expires_on, now))
             return True
-        except PutError as error:
-            if not condition_failed(error):
-                raise
+        except Conflict:
+            pass  # a responder already: renew below
         try:
             # Renew, but never onto a certificate that ends sooner than the one they hold.
             ResponderModel(responder_id=responder_id).update(

@@ -1,10 +1,9 @@
-"""Conditional writes, in one place: how a refused condition looks in pynamodb's errors, and the date
-encoding the tables use (YYYY-MM-DD strings)."""
+"""Conditional writes, in one place: how a refused condition looks in pynamodb's errors. (How values
+are encoded, dates as YYYY-MM-DD strings among them, is shared/dal/mapping.py's business.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -30,11 +29,3 @@ def conditionally(write: Callable[[], Any]) -> bool:
         if condition_failed(error):
             return False
         raise
-
-
-def iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def from_iso(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, cast
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.dal.conditions import condition_failed
-from shared.dal.models import COLUMN_INDEXES, GeoIndexModel, column_attribute
+from shared.dal.models.geo_index import COLUMN_INDEXES, GeoIndexModel, column_attribute
 from shared.geo.cover import INDEX_LEVELS, Cover, KeyRange, cover_box, cover_circle, point_keys
 from shared.geo.datum import storable
 from shared.geo.distance import haversine_m

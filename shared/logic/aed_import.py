@@ -8,7 +8,7 @@ upserted by (source, source_id).
   contact phone, opening hours). Status, faults, the manager, pad and battery dates and inspections
   belong to managers and rescues: a re-import never touches them.
 - An item equal to what is stored is "unchanged" and written nowhere; the map and search index follow
-  ``shared.logic.aeds.index_aed`` exactly, for created and updated AEDs only.
+  ``shared.logic.aed_registry.index_aed`` exactly, for created and updated AEDs only.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.errors import ValidationFailed
-from shared.logic.aeds import index_aed
+from shared.logic.aed_registry import index_aed
 from shared.logic.hours import validate_opening_hours
 from shared.logic.ports import Aed, GeoIndex
 
@@ -29,6 +29,7 @@ MAX_ITEMS = 100
 AED_ID_PREFIX = "reg-"
 
 
+# The one list of registry fields: the API's ImportItem and the CLI's ImportRecord are made from it.
 @dataclass(frozen=True)
 class RegistryItem:
     """One AED as a registry describes it: exactly the fields an import may write."""

@@ -102,167 +102,20 @@ class GeoIndex(Protocol):
     ) -> list[Hit]: ...
 
 
-# --- the rescue loop ---------------------------------------------------------------------------
-
-
-@dataclass
-class Incident:
-    incident_id: str
-    status: str
-    lat: float
-    lng: float
-    created_at: datetime
-    slots_cpr: int
-    slots_aed: int
-    filled_cpr: int = 0
-    filled_aed: int = 0
-    aed_options: list[AedOption] | None = None
-    created_by: str | None = None
-    caller_phone: str | None = None
-    note: str | None = None
-    wave: int = 1
-    unanswered: bool = False
-    outcome: str | None = None
-    closed_at: str | None = None
-    closure_token: str | None = None
-    credits_awarded: bool = False
-
-    @property
-    def closed(self) -> bool:
-        return self.status == "closed"
-
-    @property
-    def slots_open(self) -> int:
-        return max(0, self.slots_cpr - self.filled_cpr) + max(0, self.slots_aed - self.filled_aed)
-
-
-@dataclass(frozen=True)
-class AedOption:
-    aed_id: str
-    lat: float
-    lng: float
-    name: str
-    placement: str | None
-
-
-@dataclass
-class Alert:
-    incident_id: str
-    responder_id: str
-    state: str
-    wave: int
-    distance_m: float
-    lat: float
-    lng: float
-    alerted_at: datetime
-    phone: str | None = None
-    push_endpoint_arn: str | None = None
-    role: str | None = None
-    aed_id: str | None = None
-    answered_at: datetime | None = None
-    notice: str | None = None
-    notice_lease_until: int | None = None
-
-
-@dataclass(frozen=True)
-class IncidentEvent:
-    incident_id: str
-    event_id: str
-    type: str
-    actor: str | None
-    actor_role: str
-    at: datetime
-    lat: float | None = None
-    lng: float | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Award:
-    responder_id: str
-    reason: str
-    points: int
-
-
 @dataclass(frozen=True)
 class Credit:
+    """Points a responder earned in a rescue (written at closure by shared.logic.rescue.closure)."""
+
     incident_id: str
     reason: str
     points: int
     at: datetime
 
 
-class DuplicateSos(Exception):
-    """The Idempotency-Key was used before: for this incident, with this body or another."""
+class CreditHistory(Protocol):
+    """A responder's credits, as the responders' capability reads them (the rescue store writes them)."""
 
-    def __init__(self, incident_id: str, same_body: bool) -> None:
-        super().__init__(incident_id)
-        self.incident_id, self.same_body = incident_id, same_body
-
-
-class IncidentStore(Protocol):
-    def create(self, incident: Incident, key_hash: str | None, body_hash: str) -> None: ...
-    def get(self, incident_id: str) -> Incident | None: ...
-    def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None: ...
-    def add_alert(self, alert: Alert) -> bool: ...
-    def alerts(self, incident_id: str) -> list[Alert]: ...
-    def get_alert(self, incident_id: str, responder_id: str) -> Alert | None: ...
-    def notice_sent(self, incident_id: str, responder_id: str, notice: str) -> None: ...
-    def release_notice(self, incident_id: str, responder_id: str, notice: str) -> None: ...
-    def take_notice(
-        self, incident_id: str, responder_id: str, notice: str, now: int, lease_until: int
-    ) -> bool: ...
-    def accept(
-        self, incident_id: str, responder_id: str, role: str, aed_id: str | None, now: datetime
-    ) -> bool: ...
-    def decline(self, incident_id: str, responder_id: str, now: datetime) -> bool: ...
-    def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool: ...
-    def add_event(self, event: IncidentEvent) -> None: ...
-    def events(self, incident_id: str) -> list[IncidentEvent]: ...
-    def advance_status(self, incident_id: str, to: str, allowed_from: tuple[str, ...]) -> bool: ...
-    def drop_aed_option(self, incident_id: str, aed_id: str) -> Incident | None: ...
-    def reassign_aed(
-        self,
-        incident_id: str,
-        responder_id: str,
-        old_aed_id: str,
-        new_aed_id: str | None,
-        lease_until: int | None,
-    ) -> bool: ...
-    def set_wave(self, incident_id: str, wave: int) -> None: ...
-    def mark_unanswered(self, incident_id: str) -> bool: ...
-    def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None: ...
-    def store_closure_token(self, incident_id: str, token: str) -> bool: ...
-    def award(self, incident_id: str, awards: list[Award], at: datetime) -> bool: ...
     def credits(self, responder_id: str) -> list[Credit]: ...
-
-
-class AedUse(Protocol):
-    """An AED's life in a rescue (shared.logic.aed_service.AedService): on a patient, then restock."""
-
-    def start_use(self, aed_id: str, incident_id: str, now: datetime) -> object: ...
-    def end_use(self, aed_id: str, incident_id: str, now: datetime) -> object: ...
-
-
-class AedClaims(Protocol):
-    def release(self, aed_id: str, incident_id: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: str  # alert, stand_down, reroute
-    incident_id: str
-    message: str
-
-
-class Notifier(Protocol):
-    def notify(self, alert: Alert, notice: Notice) -> None: ...
-    def tell_dispatch_centre(self, incident_id: str, message: str) -> None: ...
-
-
-class Workflow(Protocol):
-    def start(self, incident_id: str, payload: Mapping[str, object]) -> None: ...
-    def resume(self, token: str) -> None: ...
 
 
 class TextMessages(Protocol):

@@ -18,9 +18,9 @@ from shared.identity import Caller
 from shared.logic.ports import (
     RESPONDER,
     Credit,
+    CreditHistory,
     GeoIndex,
     Hit,
-    IncidentStore,
     PushRegistry,
     Responder,
     ResponderRepository,
@@ -197,7 +197,7 @@ def paginate(hits: list[Hit], limit: int, next_token: str | None) -> Page:
 
 
 def responder_credits(
-    repo: ResponderRepository, store: IncidentStore, caller: Caller, responder_id: str
+    repo: ResponderRepository, store: CreditHistory, caller: Caller, responder_id: str
 ) -> tuple[int, list[Credit]]:
     responder = get_responder(repo, caller, responder_id)
     items = sorted(store.credits(responder_id), key=lambda c: (c.at, c.incident_id, c.reason), reverse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.logic.ports import Alert, Notice
+from shared.logic.rescue.ports import Alert, Notice
 
 # The app and the SMS both open the incident by this link; /dev/outbox reads it back locally.
 DEEP_LINK = "rn://incident/{incident_id}?k={kind}"

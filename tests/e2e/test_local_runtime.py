@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,9 @@ def test_banner_gives_url_docs_and_a_curl_that_works(platform):
     url = curl.split("'")[1]
     reply = requests.get(url, timeout=10)
     assert reply.status_code == 200 and reply.json()["items"], "the example curl finds AEDs"
+    # Whatever the hour now: the seed keeps AEDs open 24/7 by the curl's point, so at 3 a.m. too.
+    sunday_night = requests.get(url, params={"at": "2026-12-06T03:00:00+08:00"}, timeout=10)
+    assert sunday_night.status_code == 200 and sunday_night.json()["items"], "none open at 03:00"
 
 
 def test_seeded_hangzhou_has_the_promised_size(platform):
@@ -120,7 +124,7 @@ def test_a_responder_goes_on_duty_and_a_dispatcher_finds_them(platform):
             "name": "赵六",
             "phone": "+8613900000009",
             "certificate_no": "E2E-1",
-            "certificate_expires_on": "2029-06-30",
+            "certificate_expires_on": (date.today() + timedelta(days=3 * 365)).isoformat(),
         },
         headers=trainer,
         timeout=10,

@@ -25,21 +25,21 @@ ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 FUNCTION_SCOPES = (
     "Health",
     "Responders",
-    "Aeds",
-    "Sos",
-    "Incidents",
+    "Aed_Registry",
+    "Rescue_Sos",
+    "Rescue_Incidents",
     "Rescue_Steps",
     "Aed_Upkeep",
     "Aed_Coverage",
-    "Aed_Daily_Upkeep",
+    "Aed_Upkeep_Daily",
     "Aed_Import",
-    "Aed_Service",
-    "Courses",
-    "Registrations",
-    "Checkins",
-    "Exams",
-    "Certificates",
-    "Certificate_Reminders",
+    "Aed_Faults",
+    "Teaching_Courses",
+    "Teaching_Registrations",
+    "Teaching_Checkins",
+    "Certification_Exams",
+    "Certification_Certificates",
+    "Certification_Reminders",
 )
 FUNCTION_ACKS = {
     (f"Functions/{name}/{part}", rule)
@@ -47,10 +47,16 @@ FUNCTION_ACKS = {
     for part, rule in (("Role", "AwsSolutions-IAM5[Resource::*]"), ("Function", "AwsSolutions-L1"))
 }
 # The functions whose wildcard (IAM5) also covers sns:Publish to phone numbers and app endpoints.
-DIRECT_PUBLISHERS = {"Sos", "Incidents", "Rescue_Steps", "Registrations", "Certificate_Reminders"}
+DIRECT_PUBLISHERS = {
+    "Rescue_Sos",
+    "Rescue_Incidents",
+    "Rescue_Steps",
+    "Teaching_Registrations",
+    "Certification_Reminders",
+}
 # Signing report photo uploads and views: a wildcard under the photo bucket's reports prefix.
 PHOTO_ACK = "AwsSolutions-IAM5[Resource::<ReportPhotosBucket.Arn>/aed-reports/*]"
-PHOTO_SIGNERS = {"Incidents", "Aed_Service"}
+PHOTO_SIGNERS = {"Rescue_Incidents", "Aed_Faults"}
 PUBLIC_METHOD_ACKS = {
     (f"Http/Api/Default{r.path}/{r.method}", rule)
     for r in ROUTES

@@ -11,9 +11,11 @@ from pynamodb.models import Model
 
 from infra import constants as c
 from shared.config import settings
-from shared.dal import training_models as teaching
-from shared.dal.aed_report_models import AedReportModel
-from shared.dal.certification_models import (
+from shared.dal.models import teaching
+from shared.dal.models.aed_faults import AedReportModel
+from shared.dal.models.aed_registry import AedModel
+from shared.dal.models.aed_upkeep import AedInspectionModel, UpkeepReminderModel
+from shared.dal.models.certification import (
     CertificateModel,
     CertificateNumberModel,
     CertificateReminderModel,
@@ -21,19 +23,10 @@ from shared.dal.certification_models import (
     ExamModel,
     ExamScoreModel,
 )
-from shared.dal.models import (
-    ALL_MODELS,
-    TTL_ATTRIBUTES,
-    AedModel,
-    AlertModel,
-    CreditModel,
-    EventModel,
-    GeoIndexModel,
-    IncidentModel,
-    ResponderModel,
-    SosKeyModel,
-)
-from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel
+from shared.dal.models.geo_index import GeoIndexModel
+from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
+from shared.dal.models.responders import ResponderModel
+from shared.dal.tables import ALL_MODELS, TTL_ATTRIBUTES
 from shared.geo.cover import INDEX_LEVELS
 from tests.infrastructure.conftest import Synthesized
 

@@ -12,9 +12,11 @@ import pytest
 
 from infra import constants as c
 from shared.config import Settings
-from shared.dal import training_models as teaching
-from shared.dal.aed_report_models import AedReportModel
-from shared.dal.certification_models import (
+from shared.dal.models import teaching
+from shared.dal.models.aed_faults import AedReportModel
+from shared.dal.models.aed_registry import AedModel
+from shared.dal.models.aed_upkeep import AedInspectionModel, UpkeepReminderModel
+from shared.dal.models.certification import (
     CertificateModel,
     CertificateNumberModel,
     CertificateReminderModel,
@@ -22,17 +24,9 @@ from shared.dal.certification_models import (
     ExamModel,
     ExamScoreModel,
 )
-from shared.dal.models import (
-    AedModel,
-    AlertModel,
-    CreditModel,
-    EventModel,
-    GeoIndexModel,
-    IncidentModel,
-    ResponderModel,
-    SosKeyModel,
-)
-from shared.dal.upkeep_models import AedInspectionModel, UpkeepReminderModel
+from shared.dal.models.geo_index import GeoIndexModel
+from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
+from shared.dal.models.responders import ResponderModel
 from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 from tests.infrastructure.conftest import PUSH_FCM_ARN, TEST_CONTEXT, Synthesized
 
@@ -61,23 +55,23 @@ INDEX_QUERY = {"dynamodb:Query", "dynamodb:Scan"}
 EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
     "health": {},
     "responders": {ResponderModel: READ_WRITE, GeoIndexModel: READ_WRITE, CreditModel: READ},
-    "aeds": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
+    "aed_registry": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
     "aed_import": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
-    "aed_service": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, AedReportModel: READ_WRITE},
-    "courses": {
+    "aed_faults": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, AedReportModel: READ_WRITE},
+    "teaching_courses": {
         teaching.CourseModel: READ_WRITE,
         teaching.TrainingSessionModel: READ_WRITE,
         GeoIndexModel: READ_WRITE,
         teaching.TheoryProgressModel: READ_WRITE,
         teaching.RegistrationModel: READ,
     },
-    "registrations": {
+    "teaching_registrations": {
         teaching.TrainingSessionModel: READ_WRITE,
         teaching.RegistrationModel: READ_WRITE,
         teaching.RegistrationKeyModel: READ_WRITE,
         teaching.EvaluationModel: READ_WRITE,
     },
-    "checkins": {
+    "teaching_checkins": {
         teaching.TrainingSessionModel: READ,
         teaching.RegistrationModel: READ_WRITE,
         teaching.RegistrationKeyModel: READ,
@@ -86,8 +80,8 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
     },
     "aed_upkeep": {AedInspectionModel: READ_WRITE, AedModel: READ_WRITE, GeoIndexModel: READ_WRITE},
     "aed_coverage": {GeoIndexModel: READ},
-    "aed_daily_upkeep": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, UpkeepReminderModel: READ_WRITE},
-    "exams": {
+    "aed_upkeep_daily": {AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, UpkeepReminderModel: READ_WRITE},
+    "certification_exams": {
         ExaminerModel: READ_WRITE,
         ExamModel: READ_WRITE,
         ExamScoreModel: READ_WRITE,
@@ -100,15 +94,20 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         teaching.TheoryProgressModel: READ,
         teaching.EvaluationModel: READ,
     },
-    "certificates": {
+    "certification_certificates": {
         CertificateModel: READ_WRITE,
         ResponderModel: UPDATE,
         GeoIndexModel: READ_WRITE,
         teaching.EvaluationModel: READ,
     },
-    "certificate_reminders": {CertificateModel: READ, CertificateReminderModel: READ_WRITE},
-    "sos": {IncidentModel: READ_WRITE, SosKeyModel: READ_WRITE, AlertModel: READ_WRITE, GeoIndexModel: READ},
-    "incidents": {
+    "certification_reminders": {CertificateModel: READ, CertificateReminderModel: READ_WRITE},
+    "rescue_sos": {
+        IncidentModel: READ_WRITE,
+        SosKeyModel: READ_WRITE,
+        AlertModel: READ_WRITE,
+        GeoIndexModel: READ,
+    },
+    "rescue_incidents": {
         IncidentModel: READ_WRITE,
         AlertModel: READ_WRITE,
         EventModel: READ_WRITE,
@@ -127,18 +126,24 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
     },
 }
 # Beyond tables: SMS/push on "*", the dispatch-centre topic, and the rescue state machine.
-DIRECT_PUBLISH = {"sos", "incidents", "rescue_steps", "certificate_reminders", "registrations"}
+DIRECT_PUBLISH = {
+    "rescue_sos",
+    "rescue_incidents",
+    "rescue_steps",
+    "certification_reminders",
+    "teaching_registrations",
+}
 # Sign AED report photo uploads and views: PutObject and GetObject under the reports prefix only.
-REPORT_PHOTOS = {"incidents", "aed_service"}
-CHECKIN_SECRET = {"checkins"}  # reads the check-in code signing key
+REPORT_PHOTOS = {"rescue_incidents", "aed_faults"}
+CHECKIN_SECRET = {"teaching_checkins"}  # reads the check-in code signing key
 DISPATCH_TOPIC = {"rescue_steps"}
-UPKEEP_TOPIC = {"aed_daily_upkeep"}  # reminders to AED managers
+UPKEEP_TOPIC = {"aed_upkeep_daily"}  # reminders to AED managers
 STATE_MACHINE_ACTIONS = {
-    "sos": {"states:StartExecution"},
-    "incidents": {"states:SendTaskSuccess"},
+    "rescue_sos": {"states:StartExecution"},
+    "rescue_incidents": {"states:SendTaskSuccess"},
     "rescue_steps": {"states:SendTaskSuccess"},
 }
-DISPATCH_SETTINGS_FUNCTIONS = {"sos", "incidents", "rescue_steps"}
+DISPATCH_SETTINGS_FUNCTIONS = {"rescue_sos", "rescue_incidents", "rescue_steps"}
 # Registers app installs for push (PUT /v1/responders/{responder_id}/device): PUSH_APPLICATIONS, and
 # sns:CreatePlatformEndpoint on exactly the platform applications given as context.
 REGISTER_PUSH = {"responders"}
@@ -226,9 +231,9 @@ def test_one_function_per_folder_in_the_route_table_and_the_workflow(synthesized
     assert set(FUNCTIONS) >= {
         "health",
         "responders",
-        "aeds",
-        "sos",
-        "incidents",
+        "aed_registry",
+        "rescue_sos",
+        "rescue_incidents",
         "aed_upkeep",
         "aed_coverage",
     }
@@ -433,7 +438,7 @@ def test_push_context_grants_exactly_its_applications(
 def test_push_platforms_are_the_device_routes(synthesized_with_push: Synthesized) -> None:
     from typing import get_args
 
-    from shared.api.schemas import DeviceBody
+    from shared.api.responders import DeviceBody
 
     assert set(c.PUSH_PLATFORMS) == set(get_args(DeviceBody.model_fields["platform"].annotation))
     # The registering function reads the map as the code does.
@@ -549,7 +554,7 @@ def test_layer_lock_agrees_with_pyproject() -> None:
     assert not {"boto3", "botocore", "s3transfer", "urllib3"} & set(layer)
 
 
-EXAM_SETTINGS_FUNCTIONS = {"exams", "certificates"}
+EXAM_SETTINGS_FUNCTIONS = {"certification_exams", "certification_certificates"}
 
 
 @pytest.mark.infra

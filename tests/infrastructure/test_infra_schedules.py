@@ -27,7 +27,7 @@ def schedule_of(synthesized: Synthesized, function: str) -> dict[str, Any]:
 
 
 def test_one_schedule_per_entry_and_a_function_for_each(synthesized: Synthesized) -> None:
-    assert "aed_daily_upkeep" in SCHEDULED_FUNCTIONS
+    assert "aed_upkeep_daily" in SCHEDULED_FUNCTIONS
     synthesized.assertions.resource_count_is("AWS::Scheduler::Schedule", len(SCHEDULES))
     handlers = {f["Properties"]["Handler"] for f in synthesized.of_type("AWS::Lambda::Function").values()}
     for name in SCHEDULED_FUNCTIONS:
@@ -111,4 +111,4 @@ def test_upkeep_topic_is_encrypted_and_named_to_the_daily_run_only(synthesized: 
         env = function["Properties"].get("Environment", {}).get("Variables", {})
         if env.get("UPKEEP_TOPIC_ARN") == {"Ref": topic}:
             publishers.add(function["Properties"]["Handler"])
-    assert publishers == {"functions.aed_daily_upkeep.handler.lambda_handler"}
+    assert publishers == {"functions.aed_upkeep_daily.handler.lambda_handler"}

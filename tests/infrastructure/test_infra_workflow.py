@@ -196,7 +196,7 @@ def test_no_dependency_cycle(synthesized: Synthesized) -> None:
 
 @pytest.mark.infra
 def test_missing_placeholder_value_fails_synthesis() -> None:
-    from infra.constructs.workflow import substitutions
+    from infra.constructs.rescue import substitutions
 
     available = {name: "x" for name in PLACEHOLDERS}
     assert substitutions(available) == available

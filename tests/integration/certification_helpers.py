@@ -1,5 +1,5 @@
 """Building blocks for exam and certificate tests: teaching records written through the teaching side's
-own store (shared.dal.training.DynamoTeaching, the writer of the TrainingRecords contract), examiners,
+own store (shared.dal.teaching.DynamoTeaching, the writer of the TrainingRecords contract), examiners,
 sittings and scores through the API."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from ulid import ULID
 
-from shared.dal.training import DynamoTeaching
-from shared.logic.training.ports import Course, Evaluation, Registration, Session, TheoryModule
+from shared.dal.teaching import DynamoTeaching
+from shared.logic.teaching.records import Course, Evaluation, Registration, Session, TheoryModule
 from tests.conftest import Api
 
 ADMIN = {"sub": "admin-1", "roles": ("admin",)}

@@ -32,9 +32,9 @@ def taipei_records():
 @pytest.fixture
 def taipei(api):
     """The Taipei rows as AEDs (repository + index, as the API writes them); a few taken out of service."""
+    from shared.dal.aed_registry import DynamoAeds
     from shared.dal.geo_index import DynamoGeoIndex
-    from shared.dal.repositories import DynamoAeds
-    from shared.logic.aeds import AedFields, create_aed
+    from shared.logic.aed_registry import AedFields, create_aed
 
     repo, geo, now = DynamoAeds(), DynamoGeoIndex(), datetime.now(UTC)
     records = taipei_records()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cli.registries import taiwan_mohw
-from shared.dal.models import AedModel
-from shared.dal.repositories import DynamoAeds
+from shared.dal.aed_registry import DynamoAeds
+from shared.dal.models.aed_registry import AedModel
 from shared.logic.aed_import import aed_id_for
 
 MANAGER = {"sub": "manager-1", "roles": ("aed_manager",)}

@@ -43,7 +43,7 @@ def map_status(api, aed_id):
 
 
 def run_upkeep(api, as_of: date | None = None):
-    return schedules.run(api.functions, "aed_daily_upkeep", {"as_of": as_of.isoformat()} if as_of else None)
+    return schedules.run(api.functions, "aed_upkeep_daily", {"as_of": as_of.isoformat()} if as_of else None)
 
 
 def reminders(manager="manager-1"):
@@ -197,7 +197,7 @@ def test_unknown_aed_and_bad_token_answers(api):
 def test_static_paths_win_over_the_aed_id_template():
     from local_runtime.events import match
 
-    assert match("GET", "/v1/aeds/nearby")[0].function == "aeds"
+    assert match("GET", "/v1/aeds/nearby")[0].function == "aed_registry"
     assert match("GET", "/v1/aeds/nearby")[0].path == "/v1/aeds/nearby"
     assert match("GET", "/v1/aeds/coverage")[0].function == "aed_coverage"
     assert match("POST", "/v1/aeds/coverage")[0].function == "aed_coverage"
@@ -207,8 +207,8 @@ def test_static_paths_win_over_the_aed_id_template():
 
 def test_dev_schedule_route_refuses_unknown_functions_and_bad_dates(api):
     with pytest.raises(schedules.ScheduleError) as unknown:
-        schedules.run(api.functions, "aeds", None)
+        schedules.run(api.functions, "aed_registry", None)
     assert unknown.value.status == 404
     with pytest.raises(schedules.ScheduleError) as bad:
-        schedules.run(api.functions, "aed_daily_upkeep", {"as_of": "yesterday"})
+        schedules.run(api.functions, "aed_upkeep_daily", {"as_of": "yesterday"})
     assert bad.value.status == 422

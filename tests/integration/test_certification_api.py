@@ -8,9 +8,12 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
+
 from local_runtime import outbox
 from shared.dal.geo_index import DynamoGeoIndex
-from shared.dal.repositories import DynamoResponders
+from shared.dal.responders import DynamoResponders
 from shared.identity import Caller
 from shared.logic import responders as responder_logic
 from tests.integration.certification_helpers import (
@@ -170,19 +173,26 @@ def test_only_the_assigned_examiner_scores_each_candidate_once_with_all_six_skil
     ]
 
 
-def test_a_pass_issues_a_numbered_certificate_and_makes_the_consenting_holder_a_responder(api):
-    _, registration, exam_id = _one_sitting(api)
-    passed = score(api, exam_id, "zhao", "cand-1")
-    assert passed.status == 201 and passed.body["passed"] is True, passed.body
-    number = passed.body["certificate_no"]
-    issued_on = datetime.now(ZoneInfo(TZ)).date()
-    assert re.fullmatch(rf"RN-{issued_on.year}-\d{{6}}", number)
-    assert (
-        passed.body["valid_until"]
-        == (issued_on.replace(year=issued_on.year + 3) - timedelta(days=1)).isoformat()
-    )
-    assert passed.body["responder"] == "created"
-    me = api("GET", "/v1/responders/cand-1", sub="cand-1")
+@pytest.mark.parametrize(
+    ("scored_at", "year", "valid_until"),
+    [
+        ("2026-11-30T10:00:00+08:00", 2026, "2029-11-29"),
+        # 00:30 in Hangzhou is still 28 February in UTC; a 29 February's anniversary is 1 March.
+        ("2028-02-29T00:30:00+08:00", 2028, "2031-02-28"),
+    ],
+)
+def test_a_pass_issues_a_numbered_certificate_and_makes_the_consenting_holder_a_responder(
+    api, scored_at, year, valid_until
+):
+    with time_machine.travel(scored_at, tick=True):
+        _, registration, exam_id = _one_sitting(api)
+        passed = score(api, exam_id, "zhao", "cand-1")
+        assert passed.status == 201 and passed.body["passed"] is True, passed.body
+        number = passed.body["certificate_no"]
+        assert re.fullmatch(rf"RN-{year}-\d{{6}}", number)
+        assert passed.body["valid_until"] == valid_until
+        assert passed.body["responder"] == "created"
+        me = api("GET", "/v1/responders/cand-1", sub="cand-1")
     assert me.status == 200
     assert me.body["certificate_no"] == number and me.body["certificate_valid"] is True
     assert me.body["phone"] == registration.phone and me.body["name"] == "张三明"
@@ -335,7 +345,7 @@ def test_a_certificate_lapsing_ends_presence_at_the_end_of_its_last_day(api):
 def _remind(api, as_of: date) -> dict:
     from local_runtime import schedules
 
-    result = schedules.run(api.functions, "certificate_reminders", {"as_of": as_of.isoformat()})
+    result = schedules.run(api.functions, "certification_reminders", {"as_of": as_of.isoformat()})
     return result
 
 
@@ -443,7 +453,7 @@ def test_quality_report_per_instructor_and_per_site(api):
 def test_simultaneous_scores_of_one_candidate_give_one_result_and_one_certificate(api):
     import threading
 
-    from shared.dal.certification_models import CertificateModel
+    from shared.dal.models.certification import CertificateModel
 
     _, _, exam_id = _one_sitting(api)
     start = threading.Barrier(8)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shared.dal.geo_index import DynamoGeoIndex, IndexedPoint, SearchResult
-from shared.dal.models import GeoIndexModel
+from shared.dal.models.geo_index import GeoIndexModel
 from shared.geo.cover import INDEX_LEVELS, cover_circle
 from shared.geo.datum import storable
 from shared.geo.distance import EARTH_RADIUS_M, haversine_m

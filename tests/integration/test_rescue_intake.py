@@ -6,7 +6,7 @@ import threading
 
 import boto3
 
-from shared.dal.models import IncidentModel
+from shared.dal.models.rescue import IncidentModel
 from tests.integration.rescue_helpers import PATIENT, execution, north_of, responder, sent, sos
 
 

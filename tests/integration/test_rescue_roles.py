@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.logic.ports import Alert
-from shared.rescue_wiring import aed_service, rescue
+from shared import wiring
+from shared.logic.rescue import closure
+from shared.logic.rescue.ports import Alert
 from tests.integration.rescue_helpers import (
     PATIENT,
     aed,
@@ -67,7 +68,7 @@ def test_a_claimed_aed_is_not_offered_to_the_next_rescue(api):
 def test_fifty_simultaneous_accepts_for_three_slots(api):
     aed(api, north_of(*PATIENT, 100))
     incident_id = sos(api).body["incident_id"]
-    store = rescue().store
+    store = wiring.incidents()
     rids = [f"r{n:02d}" for n in range(50)]
     for n, rid in enumerate(rids):  # 50 alerted responders (alerts written as wave 1 would)
         store.add_alert(
@@ -144,17 +145,14 @@ def test_replayed_finish_never_adds_points(api, aws):
     event(api, incident_id, rid, "arrived")
     dispatcher(api, "POST", f"/v1/incidents/{incident_id}/close", {"outcome": "transported"})
     finished(aws, incident_id)
-    wired = rescue()
-    from shared.logic import rescue as logic
-
     for _ in range(3):  # a retried or replayed workflow step
-        logic.finish(
-            wired.store,
-            wired.notifier,
-            wired.claims,
-            aed_service(),
+        closure.finish(
+            wiring.incidents(),
+            wiring.notifier(),
+            wiring.aed_claims(),
+            wiring.aed_faults(),
             incident_id,
-            wired.policy,
+            wiring.policy(),
             datetime.now(UTC),
         )
     assert api("GET", f"/v1/responders/{rid}/credits", sub=rid).body["balance"] == 15

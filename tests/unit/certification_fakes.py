@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from shared.logic.training.certification_ports import Certificate, Exam, Examiner, Score
-from shared.logic.training.ports import Course, Evaluation, Registration, Session
+from shared.logic.certification.ports import Certificate, Exam, Examiner, Score
+from shared.logic.teaching.records import Course, Evaluation, Registration, Session
 
 T0 = datetime.fromisoformat("2026-11-30T09:00:00+08:00")
 

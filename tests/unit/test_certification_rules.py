@@ -10,11 +10,11 @@ import pytest
 
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Caller
+from shared.logic.certification import certificates as certs
+from shared.logic.certification import exams
+from shared.logic.certification.ports import Certificate, Examiner
+from shared.logic.certification.quality import quality_report
 from shared.logic.ports import RESPONDER
-from shared.logic.training import certificates as certs
-from shared.logic.training import exams
-from shared.logic.training.certification_ports import Certificate, Examiner
-from shared.logic.training.quality import quality_report
 from tests.unit.certification_fakes import (
     T0,
     FakeCertificates,

@@ -11,8 +11,8 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
-from shared.dal.models import IncidentModel
-from shared.rescue_wiring import rescue
+from shared import wiring
+from shared.dal.models.rescue import IncidentModel
 from tests.integration.rescue_helpers import (
     PATIENT,
     dispatcher,
@@ -27,11 +27,11 @@ from tests.integration.rescue_helpers import (
 
 @pytest.fixture
 def policy(monkeypatch):
-    """Change the deployment's dispatch policy for one test (the wired Rescue holds it)."""
-    wired = rescue()
+    """Change the deployment's dispatch policy for one test (the handlers read it from wiring.policy())."""
 
     def set_policy(**changes: Any) -> None:
-        monkeypatch.setattr(wired, "policy", replace(wired.policy, **changes))
+        changed = replace(wiring.policy(), **changes)
+        monkeypatch.setattr(wiring, "policy", lambda: changed)
 
     return set_policy
 
@@ -87,7 +87,7 @@ class FailingPublishes:
 
     def __init__(self, phones: set[str], times: int) -> None:
         self.phones, self.left = phones, {p: times for p in phones}
-        self.client = rescue().notifier.client
+        self.client = wiring.notifier().client
 
     def __call__(self, params: dict[str, Any], **_: Any) -> None:
         phone = params.get("PhoneNumber")
@@ -123,7 +123,7 @@ class Crash(BaseException):
 def test_an_sos_handler_that_dies_halfway_and_is_retried_alerts_nobody_twice(api, aws, policy):
     policy(notice_lease_s=1)
     rids = [responder(api, at=north_of(*PATIENT, 100 + 50 * i)) for i in range(4)]
-    client = rescue().notifier.client
+    client = wiring.notifier().client
     calls = {"n": 0}
 
     def die_on_third_publish(**_: Any) -> None:

@@ -1,0 +1,105 @@
+"""Incidents: the dispatcher's and the alerted responder's views, answers, events, closing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from shared import wiring
+from shared.api.aed_faults import PhotoUploadOut, RescueReportBody, RescueReportCreated
+from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
+from shared.api.rescue import (
+    AedAssignment,
+    CloseAnswer,
+    CloseBody,
+    EventAnswer,
+    EventBody,
+    IncidentView,
+    ResponseAnswer,
+    ResponseBody,
+)
+from shared.geo.datum import to_wgs84
+from shared.logic.rescue import assignment, closure, view
+
+app = create_app()
+
+
+@app.get("/v1/incidents/<incident_id>", responses=ERROR_RESPONSES)
+def get_incident(incident_id: str) -> IncidentView:
+    return IncidentView.model_validate(
+        view.view_incident(wiring.incidents(), current_caller(app), incident_id)
+    )
+
+
+@app.post("/v1/incidents/<incident_id>/responses", responses=ERROR_RESPONSES)
+def respond(incident_id: str, body: ResponseBody) -> ResponseAnswer:
+    answer = assignment.respond(
+        wiring.incidents(),
+        wiring.notifier(),
+        current_caller(app),
+        incident_id,
+        body.action,
+        wiring.policy(),
+        datetime.now(UTC),
+    )
+    if answer is None:
+        return ResponseAnswer(role=None)
+    aed = AedAssignment(**answer.aed.__dict__) if answer.aed else None
+    return ResponseAnswer(role="aed" if answer.role == "aed" else "cpr", aed=aed)
+
+
+@app.post("/v1/incidents/<incident_id>/events", responses=ERROR_RESPONSES)
+def report(incident_id: str, body: EventBody) -> EventAnswer:
+    lat, lng = body.lat, body.lng
+    if lat is not None and lng is not None:
+        lat, lng = to_wgs84(lat, lng, body.crs)
+    event = assignment.record_event(
+        wiring.incidents(),
+        wiring.aed_faults(),
+        current_caller(app),
+        incident_id,
+        body.type,
+        lat,
+        lng,
+        datetime.now(UTC),
+    )
+    return EventAnswer(incident_id=incident_id, type=event.type, at=event.at)
+
+
+@app.post("/v1/incidents/<incident_id>/aed-reports", responses=CREATED_RESPONSES)
+def report_aed(incident_id: str, body: RescueReportBody) -> Response[RescueReportCreated]:
+    outcome = assignment.report_aed_in_rescue(
+        wiring.incidents(),
+        wiring.notifier(),
+        wiring.aed_faults(),
+        current_caller(app),
+        incident_id,
+        body.aed_id,
+        body.kind,
+        body.note,
+        body.photo_content_type,
+        wiring.policy(),
+        datetime.now(UTC),
+    )
+    own = outcome.assignment
+    answer = RescueReportCreated(
+        report_id=outcome.report.report_id,
+        state=outcome.report.state,
+        upload=PhotoUploadOut(**outcome.upload.__dict__) if outcome.upload else None,
+        role=("aed" if own.role == "aed" else "cpr") if own else None,
+        aed=AedAssignment(**own.aed.__dict__) if own and own.aed else None,
+        rerouted=outcome.rerouted,
+    )
+    return Response(201, content_types.APPLICATION_JSON, answer)
+
+
+@app.post("/v1/incidents/<incident_id>/close", responses=ERROR_RESPONSES)
+def close(incident_id: str, body: CloseBody) -> CloseAnswer:
+    closed = closure.close_incident(
+        wiring.incidents(), wiring.workflow(), incident_id, body.outcome, datetime.now(UTC)
+    )
+    return CloseAnswer(incident_id=incident_id, status=closed.status, outcome=closed.outcome or body.outcome)
+
+
+lambda_handler = entry_point(app)

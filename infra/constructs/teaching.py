@@ -1,0 +1,45 @@
+"""Secrets Manager: the key that signs session check-in codes (shared/logic/teaching/checkin.py). CDK
+generates its value at deployment; only the functions FUNCTION_GRANTS marks ``checkin_secret`` may read it."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra import constants as c
+from shared.config import Settings
+
+CHECKIN_SECRET_ID = str(Settings.model_fields["checkin_secret_id"].alias)
+
+
+class CheckinSecret(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.secret = secretsmanager.Secret(
+            self,
+            "Secret",
+            description="Rescue Nearby: HMAC key of the training session check-in codes",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        cdk.Validations.of(self.secret).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason=(
+                    "The key only signs check-in codes that live 50 seconds; nothing signed with it outlasts "
+                    "a session. Rotating it would void the codes on every instructor's screen mid-session "
+                    "while containers still hold the old value, so it is replaced by redeploying between "
+                    "sessions instead of on a schedule."
+                ),
+            )
+        )
+
+    def connect(self, functions: dict[str, lambda_.Function]) -> None:
+        """Read access and the secret's ARN for the functions that show or accept check-in codes."""
+        for name, fn in functions.items():
+            if c.FUNCTION_GRANTS[name].checkin_secret:
+                self.secret.grant_read(fn)
+                fn.add_environment(CHECKIN_SECRET_ID, self.secret.secret_arn)

@@ -1,0 +1,114 @@
+"""Tables of the rescue loop: incidents, SOS idempotency keys, alerts, the timeline's events, credits."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from shared.config import settings
+
+_settings = settings()
+
+
+class IncidentModel(Model):
+    """One emergency. The rescue workflow (infra/statemachine/rescue.asl.json) tracks it to closure."""
+
+    class Meta:
+        table_name = _settings.incidents_table
+        region = _settings.region
+
+    incident_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()  # dispatching, responding, on_scene, closed
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)  # the caller's sub when signed in
+    caller_phone = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    slots_cpr = NumberAttribute(default=0)
+    slots_aed = NumberAttribute(default=0)
+    filled_cpr = NumberAttribute(default=0)
+    filled_aed = NumberAttribute(default=0)
+    aed_options = UnicodeAttribute(null=True)  # JSON: usable AEDs near the patient when the SOS came
+    wave = NumberAttribute(default=1)
+    unanswered = BooleanAttribute(default=False)
+    outcome = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+    closure_token = UnicodeAttribute(null=True)  # the workflow's task token, waiting for the close
+    credits_awarded = BooleanAttribute(null=True)
+
+
+class SosKeyModel(Model):
+    """An SOS Idempotency-Key, written in one transaction with its incident: a retry finds it."""
+
+    class Meta:
+        table_name = _settings.sos_keys_table
+        region = _settings.region
+
+    key_hash = UnicodeAttribute(hash_key=True)  # sha256 of the caller's key: never stored as sent
+    incident_id = UnicodeAttribute()
+    body_hash = UnicodeAttribute()
+    expires_at = NumberAttribute()  # TTL: retries come within minutes; a day is plenty
+
+
+class AlertModel(Model):
+    """One responder alerted to one incident (the key makes "never alerted twice" a condition)."""
+
+    class Meta:
+        table_name = _settings.alerts_table
+        region = _settings.region
+
+    incident_id = UnicodeAttribute(hash_key=True)
+    responder_id = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute()  # alerted, accepted, declined, stood_down
+    wave = NumberAttribute()
+    distance_m = NumberAttribute()
+    lat = NumberAttribute()  # where the responder was when alerted
+    lng = NumberAttribute()
+    phone = UnicodeAttribute(null=True)
+    push_endpoint_arn = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    aed_id = UnicodeAttribute(null=True)
+    alerted_at = UTCDateTimeAttribute()
+    answered_at = UTCDateTimeAttribute(null=True)
+    # A notice waiting to be published (outbox pattern): set in the same conditional write as the state
+    # it announces, cleared once SNS took it; a lapsed lease lets a retry take it over.
+    notice = UnicodeAttribute(null=True)  # alert, stand_down
+    notice_lease_until = NumberAttribute(null=True)
+    notices_sent = NumberAttribute(default=0)
+
+
+class EventModel(Model):
+    class Meta:
+        table_name = _settings.events_table
+        region = _settings.region
+
+    incident_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)  # ULID: time-ordered
+    type = UnicodeAttribute()
+    actor = UnicodeAttribute(null=True)  # responder id, or None for the system
+    actor_role = UnicodeAttribute()  # responder, dispatcher, admin, system
+    at = UTCDateTimeAttribute()
+    lat = NumberAttribute(null=True)
+    lng = NumberAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+
+
+class CreditModel(Model):
+    """Points, once per (incident, responder, reason): the key is the guard against double awards."""
+
+    class Meta:
+        table_name = _settings.credits_table
+        region = _settings.region
+
+    responder_id = UnicodeAttribute(hash_key=True)
+    credit_key = UnicodeAttribute(range_key=True)  # "<incident_id>#<reason>"
+    incident_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    points = NumberAttribute()
+    at = UTCDateTimeAttribute()

@@ -1,0 +1,367 @@
+"""The rescue loop's state in DynamoDB: every transition is a conditional write or a transaction.
+
+``DynamoIncidents`` implements every stage's port (shared/logic/rescue/ports.py: ``IncidentStore``) and
+the responders' ``CreditHistory``."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from shared.config import settings
+from shared.dal.conditions import conditionally, refused_by_condition
+from shared.dal.mapping import as_json, from_model, stored, to_model
+from shared.dal.models.geo_index import GeoIndexModel
+from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
+from shared.dal.models.responders import ResponderModel
+from shared.errors import Conflict
+from shared.logic.ports import AED_USABLE, CLAIM, Credit
+from shared.logic.rescue.ports import AedOption, Alert, Award, DuplicateSos, Incident, IncidentEvent
+
+SOS_KEY_TTL = timedelta(days=1)
+# The AED-runner claim, a path inside the usable AED's index item (typed loosely: a raw map's path).
+_CLAIMED_BY: Any = cast(Any, GeoIndexModel.attrs)[CLAIM]
+
+
+def _claim_aed(tx: TransactWrite, aed_id: str, incident_id: str) -> None:
+    """Within a transaction: the usable AED is claimed for this incident, if it is still usable and
+    nobody holds it (its index item exists and carries no claim)."""
+    tx.update(
+        GeoIndexModel(entity_key=f"{AED_USABLE}#{aed_id}"),
+        actions=[_CLAIMED_BY.set(incident_id)],
+        condition=GeoIndexModel.entity_key.exists() & _CLAIMED_BY.does_not_exist(),
+    )
+
+
+def _replace_options(incident_id: str, before: list[AedOption], after: list[AedOption]) -> bool:
+    """Write ``after`` only if the options are still ``before``."""
+    return conditionally(
+        lambda: IncidentModel(incident_id=incident_id).update(
+            actions=[IncidentModel.aed_options.set(_options_json(after))],
+            condition=IncidentModel.aed_options == _options_json(before),
+        )
+    )
+
+
+def _options_json(options: list[AedOption]) -> str:
+    """As the incident's item holds them (also compared as text: see ``_replace_options``)."""
+    return as_json(options)
+
+
+stored(Incident, IncidentModel)
+stored(
+    Alert,
+    AlertModel,
+    storage_only={"notices_sent": "how many notices SNS took for this alert: a counter for operators"},
+)
+stored(IncidentEvent, EventModel)
+stored(
+    Credit,
+    CreditModel,
+    storage_only={
+        "responder_id": "the partition: credits are read by responder",
+        "credit_key": "the sort key, derived: incident_id#reason (the guard against a double award)",
+    },
+)
+
+
+class DynamoIncidents:
+    def __init__(self, connection: Connection | None = None) -> None:
+        # The transactions' connection: shared.wiring hands in the one every table uses (a client of
+        # its own would be built on the SOS's critical path).
+        self._connection = connection or Connection(region=settings().region)
+
+    # -- incidents ----------------------------------------------------------------------------
+    def create(self, incident: Incident, key_hash: str | None, body_hash: str) -> None:
+        # An incident's credits_awarded is absent until its points are given: award()'s condition.
+        model = to_model(IncidentModel, incident, credits_awarded=True if incident.credits_awarded else None)
+        if key_hash is None:
+            model.save(condition=IncidentModel.incident_id.does_not_exist())
+            return
+        key = SosKeyModel(
+            key_hash=key_hash,
+            incident_id=incident.incident_id,
+            body_hash=body_hash,
+            expires_at=int(time.time() + SOS_KEY_TTL.total_seconds()),
+        )
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(key, condition=SosKeyModel.key_hash.does_not_exist())
+                tx.save(model, condition=IncidentModel.incident_id.does_not_exist())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
+                raise
+            existing = SosKeyModel.get(key_hash, consistent_read=True)
+            raise DuplicateSos(existing.incident_id, existing.body_hash == body_hash) from error
+
+    def get(self, incident_id: str) -> Incident | None:
+        try:
+            return from_model(Incident, IncidentModel.get(incident_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None:
+        IncidentModel(incident_id=incident_id).update(
+            actions=[
+                IncidentModel.aed_options.set(_options_json(options)),
+                IncidentModel.slots_aed.set(slots_aed),
+            ],
+            condition=IncidentModel.incident_id.exists(),
+        )
+
+    def drop_aed_option(self, incident_id: str, aed_id: str) -> Incident | None:
+        """Take one AED out of the incident's options (it was found unusable). Read-modify-write guarded
+        by the value read, so two reports at once each remove their own AED."""
+        for _ in range(5):
+            incident = self.get(incident_id)
+            if incident is None:
+                return None
+            options = incident.aed_options or []
+            remaining = [o for o in options if o.aed_id != aed_id]
+            if len(remaining) == len(options):
+                return incident
+            if _replace_options(incident_id, options, remaining):
+                incident.aed_options = remaining
+                return incident
+        raise Conflict("the incident's AEDs kept changing; try again", code="incident_changed")
+
+    def set_wave(self, incident_id: str, wave: int) -> None:
+        IncidentModel(incident_id=incident_id).update(actions=[IncidentModel.wave.set(wave)])
+
+    def advance_status(self, incident_id: str, to: str, allowed_from: tuple[str, ...]) -> bool:
+        return conditionally(
+            lambda: IncidentModel(incident_id=incident_id).update(
+                actions=[IncidentModel.status.set(to)], condition=IncidentModel.status.is_in(*allowed_from)
+            )
+        )
+
+    def mark_unanswered(self, incident_id: str) -> bool:
+        return conditionally(
+            lambda: IncidentModel(incident_id=incident_id).update(
+                actions=[IncidentModel.unanswered.set(True)],
+                condition=(IncidentModel.unanswered == False) & (IncidentModel.status != "closed"),  # noqa: E712
+            )
+        )
+
+    def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None:
+        model = IncidentModel(incident_id=incident_id)
+        if not conditionally(
+            lambda: model.update(
+                actions=[
+                    IncidentModel.status.set("closed"),
+                    IncidentModel.outcome.set(outcome),
+                    IncidentModel.closed_at.set(closed_at.astimezone(UTC).isoformat()),
+                ],
+                condition=IncidentModel.incident_id.exists() & (IncidentModel.status != "closed"),
+            )
+        ):
+            return None
+        return from_model(Incident, model)
+
+    def store_closure_token(self, incident_id: str, token: str) -> bool:
+        return conditionally(
+            lambda: IncidentModel(incident_id=incident_id).update(
+                actions=[IncidentModel.closure_token.set(token)], condition=IncidentModel.status != "closed"
+            )
+        )
+
+    # -- alerts -------------------------------------------------------------------------------
+    def add_alert(self, alert: Alert) -> bool:
+        model = to_model(AlertModel, alert, notices_sent=0)
+        # Never alert a responder twice for one incident: the key is the guard.
+        return conditionally(lambda: model.save(condition=AlertModel.responder_id.does_not_exist()))
+
+    def alerts(self, incident_id: str) -> list[Alert]:
+        return [from_model(Alert, m) for m in AlertModel.query(incident_id, consistent_read=True)]
+
+    def get_alert(self, incident_id: str, responder_id: str) -> Alert | None:
+        try:
+            return from_model(Alert, AlertModel.get(incident_id, responder_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def notice_sent(self, incident_id: str, responder_id: str, notice: str) -> None:
+        conditionally(
+            lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
+                actions=[
+                    AlertModel.notice.remove(),
+                    AlertModel.notice_lease_until.remove(),
+                    AlertModel.notices_sent.add(1),
+                ],
+                condition=AlertModel.notice == notice,
+            )
+        )
+
+    def release_notice(self, incident_id: str, responder_id: str, notice: str) -> None:
+        conditionally(
+            lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
+                actions=[AlertModel.notice_lease_until.set(0)], condition=AlertModel.notice == notice
+            )
+        )
+
+    def take_notice(
+        self, incident_id: str, responder_id: str, notice: str, now: int, lease_until: int
+    ) -> bool:
+        return conditionally(
+            lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
+                actions=[AlertModel.notice_lease_until.set(lease_until)],
+                condition=(AlertModel.notice == notice) & (AlertModel.notice_lease_until <= now),
+            )
+        )
+
+    def accept(
+        self, incident_id: str, responder_id: str, role: str, aed_id: str | None, now: datetime
+    ) -> bool:
+        """One transaction: the slot, the alert's answer, and (for an AED runner) the AED itself."""
+        filled, slots = (
+            (IncidentModel.filled_aed, IncidentModel.slots_aed)
+            if role == "aed"
+            else (IncidentModel.filled_cpr, IncidentModel.slots_cpr)
+        )
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    IncidentModel(incident_id=incident_id),
+                    actions=[filled.add(1)],
+                    condition=(filled < slots) & (IncidentModel.status != "closed"),
+                )
+                alert_actions: list[Action] = [
+                    AlertModel.state.set("accepted"),
+                    AlertModel.role.set(role),
+                    AlertModel.answered_at.set(now),
+                ]
+                if aed_id:
+                    alert_actions.append(AlertModel.aed_id.set(aed_id))
+                tx.update(
+                    AlertModel(incident_id=incident_id, responder_id=responder_id),
+                    actions=alert_actions,
+                    condition=AlertModel.state == "alerted",
+                )
+                if aed_id:
+                    _claim_aed(tx, aed_id, incident_id)
+        except TransactWriteError as error:
+            if refused_by_condition(error):
+                return False
+            raise
+        return True
+
+    def decline(self, incident_id: str, responder_id: str, now: datetime) -> bool:
+        return conditionally(
+            lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
+                actions=[AlertModel.state.set("declined"), AlertModel.answered_at.set(now)],
+                condition=AlertModel.state == "alerted",
+            )
+        )
+
+    def reassign_aed(
+        self,
+        incident_id: str,
+        responder_id: str,
+        old_aed_id: str,
+        new_aed_id: str | None,
+        lease_until: int | None,
+    ) -> bool:
+        """An AED runner whose AED is unusable: claim ``new_aed_id`` for them (or, with None, turn them to
+        CPR) in one transaction with the alert, which must still hold ``old_aed_id``. With
+        ``lease_until`` a "reroute" notice is queued for them in the same write."""
+        actions: list[Action] = (
+            [AlertModel.aed_id.set(new_aed_id)]
+            if new_aed_id
+            else [AlertModel.aed_id.remove(), AlertModel.role.set("cpr")]
+        )
+        if lease_until is not None:
+            actions += [AlertModel.notice.set("reroute"), AlertModel.notice_lease_until.set(lease_until)]
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    AlertModel(incident_id=incident_id, responder_id=responder_id),
+                    actions=actions,
+                    condition=(AlertModel.state == "accepted") & (AlertModel.aed_id == old_aed_id),
+                )
+                if new_aed_id:
+                    _claim_aed(tx, new_aed_id, incident_id)
+        except TransactWriteError as error:
+            if refused_by_condition(error):
+                return False
+            raise
+        return True
+
+    def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool:
+        """alerted → stood_down, with its notice, once: the condition makes it exactly one. An alert
+        still being sent is stood down too: its publisher finishes, the stand-down follows."""
+        return conditionally(
+            lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
+                actions=[
+                    AlertModel.state.set("stood_down"),
+                    AlertModel.notice.set("stand_down"),
+                    AlertModel.notice_lease_until.set(lease_until),
+                ],
+                condition=AlertModel.state == "alerted",
+            )
+        )
+
+    # -- events and credits --------------------------------------------------------------------
+    def add_event(self, event: IncidentEvent) -> None:
+        to_model(EventModel, event).save()
+
+    def events(self, incident_id: str) -> list[IncidentEvent]:
+        return [from_model(IncidentEvent, m) for m in EventModel.query(incident_id, consistent_read=True)]
+
+    def award(self, incident_id: str, awards: list[Award], at: datetime) -> bool:
+        """All of an incident's points in one transaction, guarded three ways: the incident's flag, each
+        (incident, responder, reason) credit's key, and the closed status."""
+        totals: dict[str, int] = {}
+        for award in awards:
+            totals[award.responder_id] = totals.get(award.responder_id, 0) + award.points
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    IncidentModel(incident_id=incident_id),
+                    actions=[IncidentModel.credits_awarded.set(True)],
+                    condition=(IncidentModel.status == "closed")
+                    & IncidentModel.credits_awarded.does_not_exist(),
+                )
+                for award in awards:
+                    tx.save(
+                        to_model(
+                            CreditModel,
+                            Credit(incident_id, award.reason, award.points, at),
+                            responder_id=award.responder_id,
+                            credit_key=f"{incident_id}#{award.reason}",
+                        ),
+                        condition=CreditModel.credit_key.does_not_exist(),
+                    )
+                # One balance update per responder: a transaction may touch an item only once.
+                for responder_id, points in totals.items():
+                    tx.update(
+                        ResponderModel(responder_id=responder_id),
+                        actions=[ResponderModel.credits_balance.add(points)],
+                        condition=ResponderModel.responder_id.exists(),
+                    )
+        except TransactWriteError as error:
+            if refused_by_condition(error):
+                return False
+            raise
+        return True
+
+    def credits(self, responder_id: str) -> list[Credit]:
+        return [from_model(Credit, m) for m in CreditModel.query(responder_id, consistent_read=True)]
+
+
+class GeoAedClaims:
+    """An AED runner's claim lives on the AED's usable-index item: found AEDs show who holds them."""
+
+    def release(self, aed_id: str, incident_id: str) -> None:
+        conditionally(
+            lambda: GeoIndexModel(entity_key=f"{AED_USABLE}#{aed_id}").update(
+                actions=[_CLAIMED_BY.remove()],
+                condition=incident_id == _CLAIMED_BY,
+            )
+        )

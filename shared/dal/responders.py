@@ -1,0 +1,45 @@
+"""The responder pool in DynamoDB, behind ``ResponderRepository`` (shared/logic/ports.py)."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from shared.dal.conditions import condition_failed
+from shared.dal.mapping import from_model, stored, to_model, update_actions
+from shared.dal.models.responders import ResponderModel
+from shared.errors import Conflict
+from shared.logic.ports import Responder
+
+stored(Responder, ResponderModel)
+# What save_presence writes (the rest of a responder is written by create and the certificate's grant).
+PRESENCE = ("available", "presence_lat", "presence_lng", "presence_expires_at")
+
+
+class DynamoResponders:
+    def create(self, responder: Responder) -> None:
+        model = to_model(ResponderModel, responder)
+        try:
+            model.save(condition=ResponderModel.responder_id.does_not_exist())
+        except Exception as error:  # a ULID collision: never overwrite a person
+            if condition_failed(error):
+                raise Conflict("responder already exists") from error
+            raise
+
+    def get(self, responder_id: str) -> Responder | None:
+        try:
+            m = ResponderModel.get(responder_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return from_model(Responder, m)
+
+    def save_presence(self, responder: Responder) -> None:
+        ResponderModel(responder_id=responder.responder_id).update(
+            actions=update_actions(ResponderModel, Responder, {n: getattr(responder, n) for n in PRESENCE}),
+            condition=ResponderModel.responder_id.exists(),
+        )
+
+    def save_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None:
+        ResponderModel(responder_id=responder_id).update(
+            actions=[ResponderModel.push_endpoint_arn.set(endpoint_arn)],
+            condition=ResponderModel.responder_id.exists(),
+        )

@@ -1,0 +1,89 @@
+"""Closure: one close per incident, the workflow's wait for it, and the finish after it: whoever is
+still only alerted stood down, the AEDs used sent to restock and the others freed, points awarded once
+per (incident, responder, reason)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ulid import ULID
+
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.logic.rescue.notices import deliver_pending, stand_down_the_rest
+from shared.logic.rescue.policy import OUTCOMES, Policy, incident_or_404
+from shared.logic.rescue.ports import (
+    AedClaims,
+    AedUse,
+    Award,
+    Closures,
+    ClosureStore,
+    Incident,
+    IncidentEvent,
+    Notifier,
+    Workflow,
+)
+
+
+def close_incident(
+    store: ClosureStore, workflow: Workflow, incident_id: str, outcome: str, now: datetime
+) -> Incident:
+    if outcome not in OUTCOMES:
+        raise ValidationFailed(f"outcome: one of {', '.join(OUTCOMES)}")
+    if store.get(incident_id) is None:
+        raise NotFound("incident not found")
+    closed = store.close(incident_id, outcome, now)
+    if closed is None:
+        raise Conflict("the incident is already closed", code="already_closed")
+    store.add_event(IncidentEvent(incident_id, str(ULID()), "closed", None, "system", now, detail=outcome))
+    if closed.closure_token:
+        workflow.resume(closed.closure_token)
+    return closed
+
+
+def park_closure_token(store: Closures, workflow: Workflow, incident_id: str, token: str) -> None:
+    """The workflow waits for the close with this token; if the incident closed already, go on now."""
+    if not store.store_closure_token(incident_id, token):
+        workflow.resume(token)
+
+
+def finish(
+    store: ClosureStore,
+    notifier: Notifier,
+    claims: AedClaims,
+    aed_use: AedUse,
+    incident_id: str,
+    policy: Policy,
+    now: datetime,
+) -> dict[str, Any]:
+    """After closure: stand down whoever is still only alerted, send a used AED to restock and free the
+    others, award credits once."""
+    incident = incident_or_404(store, incident_id)
+    if not incident.closed:
+        raise Conflict("incident is still open")
+    deliver_pending(store, notifier, incident, policy, now)  # anything a failed step left behind
+    stood = stand_down_the_rest(store, notifier, incident, policy, now)
+    runners_aeds = {a.aed_id for a in store.alerts(incident_id) if a.aed_id}
+    attached = any(e.type == "aed_attached" for e in store.events(incident_id))
+    for aed_id in sorted(runners_aeds):
+        if attached:  # its pads are used: out of search until a manager restocks it
+            aed_use.end_use(aed_id, incident_id, now)
+        claims.release(aed_id, incident_id)
+    awards = credits_for(store, incident_id, policy)
+    awarded = store.award(incident_id, awards, now) if awards else False
+    return {"stood_down": stood, "credits": len(awards) if awarded else 0}
+
+
+def credits_for(store: ClosureStore, incident_id: str, policy: Policy) -> list[Award]:
+    """Points per (responder, reason): accepting, and each rescue step the responder reported."""
+    awards: dict[tuple[str, str], Award] = {}
+    for alert in store.alerts(incident_id):
+        if alert.state == "accepted" and "accepted" in policy.credit_points:
+            awards[(alert.responder_id, "accepted")] = Award(
+                alert.responder_id, "accepted", policy.credit_points["accepted"]
+            )
+    for event in store.events(incident_id):
+        if event.actor_role == "responder" and event.actor and event.type in policy.credit_points:
+            key = (event.actor, event.type)
+            awards.setdefault(key, Award(event.actor, event.type, policy.credit_points[event.type]))
+    return [a for a in awards.values() if a.points > 0]

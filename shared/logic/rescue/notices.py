@@ -1,0 +1,123 @@
+"""Notices: what alerts, stand-downs and re-routes say, and their delivery. Each notice is set in the
+same conditional write as the state it announces, with a lease; it is published only under that lease,
+then cleared; a failed publish gives the lease back, and a lapsed lease is taken over by the next step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.logic.concurrency import each
+from shared.logic.rescue.policy import Policy, epoch, option_of
+from shared.logic.rescue.ports import (
+    Alert,
+    Incident,
+    Notice,
+    NoticeLeases,
+    Notifier,
+    Redelivery,
+    StandDownStore,
+)
+
+
+def alert_text(incident: Incident, alert: Alert) -> str:
+    distance = (
+        f"{alert.distance_m / 1000:.1f} km" if alert.distance_m >= 1000 else f"{alert.distance_m:.0f} m"
+    )
+    aed = " An AED is nearby: you may be asked to fetch it." if incident.slots_aed else ""
+    return (
+        f"救在身边 Rescue Nearby: suspected cardiac arrest {distance} from you. "
+        f"Open the app to accept; if you go, start CPR at once.{aed} "
+        f"疑似心脏骤停，距您{distance}，请立即响应。"
+    )
+
+
+STAND_DOWN_TEXT = (
+    "救在身边 Rescue Nearby: thank you, enough helpers are on the way; no need to go. "
+    "已有足够救助者，无需前往。"
+)
+
+
+def reroute_text(incident: Incident, alert: Alert) -> str:
+    option = option_of(incident, alert.aed_id)
+    if option is None:
+        return (
+            "救在身边 Rescue Nearby: the AED you were fetching cannot be used and no other is near: go to "
+            "the patient and start CPR. 该AED无法使用，附近无其他AED：请直接前往患者处实施心肺复苏。"
+        )
+    where = f"{option.name}" + (f", {option.placement}" if option.placement else "")
+    return (
+        f"救在身边 Rescue Nearby: the AED you were fetching cannot be used: fetch this one instead: {where}. "
+        f"原AED无法使用，请改取：{where}。"
+    )
+
+
+class NoticesPending(Exception):
+    """Some notices could not be published yet: the workflow retries the step."""
+
+
+def deliver(
+    store: NoticeLeases, notifier: Notifier, incident: Incident, alerts: list[Alert], kind: str
+) -> int:
+    """Publish one notice per alert, each on its own (one failure never stops the others); a failed
+    one gives its lease back so the workflow's next step retries it. Returns how many failed."""
+
+    def one(alert: Alert) -> None:
+        text = (
+            alert_text(incident, alert)
+            if kind == "alert"
+            else reroute_text(incident, alert)
+            if kind == "reroute"
+            else STAND_DOWN_TEXT
+        )
+        try:
+            notifier.notify(alert, Notice(kind=kind, incident_id=incident.incident_id, message=text))
+        except Exception:
+            store.release_notice(alert.incident_id, alert.responder_id, kind)
+            raise
+        store.notice_sent(alert.incident_id, alert.responder_id, kind)
+
+    return sum(1 for result in each(one, alerts) if isinstance(result, Exception))
+
+
+def deliver_pending(
+    store: Redelivery, notifier: Notifier, incident: Incident, policy: Policy, now: datetime
+) -> int:
+    """Take over every notice whose lease lapsed (its publisher died or failed) and publish it."""
+    taken: dict[str, list[Alert]] = {}
+    for alert in store.alerts(incident.incident_id):
+        if (
+            alert.notice
+            and (alert.notice_lease_until or 0) <= epoch(now)
+            and store.take_notice(
+                alert.incident_id,
+                alert.responder_id,
+                alert.notice,
+                epoch(now),
+                epoch(now) + policy.notice_lease_s,
+            )
+        ):
+            taken.setdefault(alert.notice, []).append(alert)
+    failed = sum(deliver(store, notifier, incident, alerts, kind) for kind, alerts in taken.items())
+    return sum(len(a) for a in taken.values()) - failed
+
+
+def stand_down_the_rest(
+    store: StandDownStore, notifier: Notifier, incident: Incident, policy: Policy, now: datetime
+) -> int:
+    """Whoever is still only alerted is stood down (once each: the write is conditional) and told so."""
+    lease = epoch(now) + policy.notice_lease_s
+    waiting = [a for a in store.alerts(incident.incident_id) if a.state == "alerted"]
+    flipped = [
+        a
+        for a, ok in zip(
+            waiting,
+            each(lambda a: store.stand_down(a.incident_id, a.responder_id, lease), waiting),
+            strict=True,
+        )
+        if ok is True
+    ]
+    failed = deliver(store, notifier, incident, flipped, "stand_down")
+    if failed:
+        raise NoticesPending(f"{incident.incident_id}: {failed} stand-downs not yet delivered")
+    return len(flipped)

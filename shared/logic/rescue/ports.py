@@ -1,0 +1,280 @@
+"""What the rescue loop stores and whom it tells: its records, and the store's capabilities as small
+Protocols. Each stage depends only on the capabilities it uses (its port, composed below); the DynamoDB
+adapter (shared.dal.rescue.DynamoIncidents) implements them all, tests may fake one stage's port alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.logic.ports import CreditHistory
+
+# --- records -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Incident:
+    incident_id: str
+    status: str
+    lat: float
+    lng: float
+    created_at: datetime
+    slots_cpr: int
+    slots_aed: int
+    filled_cpr: int = 0
+    filled_aed: int = 0
+    aed_options: list[AedOption] | None = None
+    created_by: str | None = None
+    caller_phone: str | None = None
+    note: str | None = None
+    wave: int = 1
+    unanswered: bool = False
+    outcome: str | None = None
+    closed_at: str | None = None
+    closure_token: str | None = None
+    credits_awarded: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+    @property
+    def slots_open(self) -> int:
+        return max(0, self.slots_cpr - self.filled_cpr) + max(0, self.slots_aed - self.filled_aed)
+
+
+@dataclass(frozen=True)
+class AedOption:
+    aed_id: str
+    lat: float
+    lng: float
+    name: str
+    placement: str | None
+
+
+@dataclass
+class Alert:
+    incident_id: str
+    responder_id: str
+    state: str
+    wave: int
+    distance_m: float
+    lat: float
+    lng: float
+    alerted_at: datetime
+    phone: str | None = None
+    push_endpoint_arn: str | None = None
+    role: str | None = None
+    aed_id: str | None = None
+    answered_at: datetime | None = None
+    notice: str | None = None
+    notice_lease_until: int | None = None
+
+
+@dataclass(frozen=True)
+class IncidentEvent:
+    incident_id: str
+    event_id: str
+    type: str
+    actor: str | None
+    actor_role: str
+    at: datetime
+    lat: float | None = None
+    lng: float | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Award:
+    responder_id: str
+    reason: str
+    points: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str  # alert, stand_down, reroute
+    incident_id: str
+    message: str
+
+
+class DuplicateSos(Exception):
+    """The Idempotency-Key was used before: for this incident, with this body or another."""
+
+    def __init__(self, incident_id: str, same_body: bool) -> None:
+        super().__init__(incident_id)
+        self.incident_id, self.same_body = incident_id, same_body
+
+
+# --- the store's capabilities, one small Protocol each ------------------------------------------
+
+
+class IncidentReader(Protocol):
+    def get(self, incident_id: str) -> Incident | None: ...
+
+
+class IncidentCreation(Protocol):
+    """The SOS: the incident with its idempotency key (one transaction), then its AED slot."""
+
+    def create(self, incident: Incident, key_hash: str | None, body_hash: str) -> None: ...
+    def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None: ...
+
+
+class AlertWriter(Protocol):
+    def add_alert(self, alert: Alert) -> bool: ...
+
+
+class AlertReader(Protocol):
+    def alerts(self, incident_id: str) -> list[Alert]: ...
+    def get_alert(self, incident_id: str, responder_id: str) -> Alert | None: ...
+
+
+class NoticeLeases(Protocol):
+    """A notice is published only under its lease: cleared once sent, given back when the publish
+    failed."""
+
+    def notice_sent(self, incident_id: str, responder_id: str, notice: str) -> None: ...
+    def release_notice(self, incident_id: str, responder_id: str, notice: str) -> None: ...
+
+
+class LapsedNotices(Protocol):
+    """A notice whose lease lapsed (its publisher died or failed) is taken over by the next one."""
+
+    def take_notice(
+        self, incident_id: str, responder_id: str, notice: str, now: int, lease_until: int
+    ) -> bool: ...
+
+
+class StandDowns(Protocol):
+    def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool: ...
+
+
+class WaveMarks(Protocol):
+    def set_wave(self, incident_id: str, wave: int) -> None: ...
+    def mark_unanswered(self, incident_id: str) -> bool: ...
+
+
+class Answers(Protocol):
+    def accept(
+        self, incident_id: str, responder_id: str, role: str, aed_id: str | None, now: datetime
+    ) -> bool: ...
+    def decline(self, incident_id: str, responder_id: str, now: datetime) -> bool: ...
+
+
+class StatusProgress(Protocol):
+    def advance_status(self, incident_id: str, to: str, allowed_from: tuple[str, ...]) -> bool: ...
+
+
+class EventWriter(Protocol):
+    def add_event(self, event: IncidentEvent) -> None: ...
+
+
+class EventReader(Protocol):
+    def events(self, incident_id: str) -> list[IncidentEvent]: ...
+
+
+class AedReroutes(Protocol):
+    def drop_aed_option(self, incident_id: str, aed_id: str) -> Incident | None: ...
+    def reassign_aed(
+        self,
+        incident_id: str,
+        responder_id: str,
+        old_aed_id: str,
+        new_aed_id: str | None,
+        lease_until: int | None,
+    ) -> bool: ...
+
+
+class Closures(Protocol):
+    def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None: ...
+    def store_closure_token(self, incident_id: str, token: str) -> bool: ...
+
+
+class CreditAwards(Protocol):
+    def award(self, incident_id: str, awards: list[Award], at: datetime) -> bool: ...
+
+
+# --- each stage's port ---------------------------------------------------------------------------
+
+
+class Redelivery(AlertReader, NoticeLeases, LapsedNotices, Protocol):
+    """notices.deliver_pending: every notice whose lease lapsed, taken over and published."""
+
+
+class StandDownStore(AlertReader, NoticeLeases, StandDowns, Protocol):
+    """notices.stand_down_the_rest: whoever is still only alerted, stood down and told so."""
+
+
+class IntakeStore(IncidentReader, IncidentCreation, AlertWriter, NoticeLeases, Protocol):
+    """intake.py: the SOS stored (or found again by its key), wave 1 written and published."""
+
+
+class WaveStore(IncidentReader, AlertWriter, WaveMarks, EventWriter, Redelivery, StandDownStore, Protocol):
+    """waves.py: the workflow's re-delivery, later waves and the unanswered mark."""
+
+
+class AssignmentStore(
+    IncidentReader, Answers, StatusProgress, EventWriter, AedReroutes, StandDownStore, Protocol
+):
+    """assignment.py: answers and roles, events on scene, AED reports and re-routing."""
+
+
+class ClosureStore(
+    IncidentReader, Closures, EventWriter, EventReader, CreditAwards, Redelivery, StandDownStore, Protocol
+):
+    """closure.py: the close, the workflow's wait for it, the finish (stand-downs, AEDs, points)."""
+
+
+class ViewStore(IncidentReader, AlertReader, EventReader, Protocol):
+    """view.py: who may see what of an incident."""
+
+
+class IncidentStore(
+    IncidentReader,
+    IncidentCreation,
+    AlertWriter,
+    AlertReader,
+    NoticeLeases,
+    LapsedNotices,
+    StandDowns,
+    WaveMarks,
+    Answers,
+    StatusProgress,
+    EventWriter,
+    EventReader,
+    AedReroutes,
+    Closures,
+    CreditAwards,
+    CreditHistory,
+    Protocol,
+):
+    """Every capability at once: what the DynamoDB adapter offers (shared/wiring.py hands it out as
+    this), so it fits every stage's port, and the credit history the responders' capability reads
+    (shared.logic.ports.CreditHistory)."""
+
+
+# --- the rest of the world -------------------------------------------------------------------------
+
+
+class AedUse(Protocol):
+    """An AED's life in a rescue (shared.logic.aed_faults.AedFaults): on a patient, then restock."""
+
+    def start_use(self, aed_id: str, incident_id: str, now: datetime) -> object: ...
+    def end_use(self, aed_id: str, incident_id: str, now: datetime) -> object: ...
+
+
+class AedClaims(Protocol):
+    def release(self, aed_id: str, incident_id: str) -> None: ...
+
+
+class Notifier(Protocol):
+    def notify(self, alert: Alert, notice: Notice) -> None: ...
+    def tell_dispatch_centre(self, incident_id: str, message: str) -> None: ...
+
+
+class Workflow(Protocol):
+    def start(self, incident_id: str, payload: Mapping[str, object]) -> None: ...
+    def resume(self, token: str) -> None: ...

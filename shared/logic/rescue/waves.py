@@ -1,0 +1,116 @@
+"""Waves of alerts: who is alerted (nobody twice), the workflow's re-delivery of whatever a step could
+not publish, the wider later waves, and the unanswered mark when the last wave ends with slots open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ulid import ULID
+
+from shared.logic.concurrency import each
+from shared.logic.ports import RESPONDER, GeoIndex
+from shared.logic.rescue.notices import NoticesPending, deliver, deliver_pending, stand_down_the_rest
+from shared.logic.rescue.policy import Policy, epoch, incident_or_404
+from shared.logic.rescue.ports import Alert, Incident, IncidentEvent, Notifier, WaveStore
+
+
+def new_alerts(
+    incident: Incident,
+    responders: list[Any],
+    already: set[str],
+    size: int,
+    *,
+    wave: int,
+    now: datetime,
+    policy: Policy,
+) -> list[Alert]:
+    lease = epoch(now) + policy.notice_lease_s
+    chosen = [h for h in responders if h.entity_id not in already][:size]
+    return [
+        Alert(
+            incident_id=incident.incident_id,
+            responder_id=h.entity_id,
+            state="alerted",
+            wave=wave,
+            distance_m=round(h.distance_m, 1),
+            lat=h.lat,
+            lng=h.lng,
+            alerted_at=now,
+            phone=h.attributes.get("phone"),
+            push_endpoint_arn=h.attributes.get("push_endpoint_arn"),
+            notice="alert",
+            notice_lease_until=lease,
+        )
+        for h in chosen
+    ]
+
+
+def redeliver(
+    store: WaveStore, notifier: Notifier, incident_id: str, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    """The workflow's first state (and every later one): finish what the SOS request could not."""
+    incident = incident_or_404(store, incident_id)
+    delivered = deliver_pending(store, notifier, incident, policy, now)
+    if any(a.notice for a in store.alerts(incident_id)):
+        raise NoticesPending(f"{incident_id}: notices still pending")
+    return {"delivered": delivered}
+
+
+def assess(store: WaveStore, incident_id: str) -> dict[str, Any]:
+    incident = incident_or_404(store, incident_id)
+    return {
+        "closed": incident.closed,
+        "slots_open": incident.slots_open,
+        "needs_more": incident.slots_open > 0,
+    }
+
+
+def dispatch_wave(
+    store: WaveStore,
+    geo: GeoIndex,
+    notifier: Notifier,
+    incident_id: str,
+    wave: int,
+    policy: Policy,
+    now: datetime,
+) -> dict[str, Any]:
+    """A later wave: wider radius, the next responders nobody alerted yet."""
+    incident = incident_or_404(store, incident_id)
+    if incident.closed or incident.slots_open == 0:
+        return {"alerted": 0}
+    already = {a.responder_id for a in store.alerts(incident_id)}
+    responders = geo.nearby(RESPONDER, incident.lat, incident.lng, policy.wave2_radius_m, epoch(now))
+    alerts = new_alerts(incident, responders, already, policy.wave2_size, wave=wave, now=now, policy=policy)
+    written = each(store.add_alert, alerts)
+    fresh = [a for a, ok in zip(alerts, written, strict=True) if ok is True]
+    store.set_wave(incident_id, wave)
+    failed = deliver(store, notifier, incident, fresh, "alert")
+    # The last slot may have filled while this wave went out, after that accept stood the others
+    # down: stand down the newcomers too (the conditional write keeps it to one each).
+    after = store.get(incident_id)
+    if after is not None and (after.closed or after.slots_open == 0):
+        stand_down_the_rest(store, notifier, after, policy, now)
+    if failed:
+        raise NoticesPending(f"{incident_id}: {failed} alerts of wave {wave} not yet delivered")
+    return {"alerted": len(fresh)}
+
+
+def declare_unanswered(
+    store: WaveStore, notifier: Notifier, incident_id: str, now: datetime
+) -> dict[str, Any]:
+    """The last wave ended with open slots: mark it, record it, tell the dispatch centre (once).
+    ``declared``: this call marked it (a retried step finds it marked already)."""
+    incident = incident_or_404(store, incident_id)
+    if incident.closed:
+        return {"unanswered": False, "declared": False}
+    declared = store.mark_unanswered(incident_id)
+    if declared:
+        store.add_event(IncidentEvent(incident_id, str(ULID()), "unanswered", None, "system", now))
+        notifier.tell_dispatch_centre(
+            incident_id,
+            f"Incident {incident_id} at {incident.lat:.5f},{incident.lng:.5f}: "
+            f"{incident.slots_open} responder slots still open after the last wave. "
+            "Send help by other means.",
+        )
+    return {"unanswered": True, "declared": declared}

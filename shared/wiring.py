@@ -1,0 +1,347 @@
+"""Every AWS client and adapter the functions use, built here and nowhere else: lazily (on first use,
+then once per Lambda instance: ``functools.cache``) and with one client policy.
+
+Handlers call ``wiring.x()`` where they need ``x``, so a function builds only what its requests use: the
+SOS function builds the incident store, the geo index, SNS and Step Functions, and nothing else. This
+module's own import is cheap (botocore's Config only); the data-layer, messaging and boto3 modules are
+imported inside the factories that need them. Tests may replace a factory (``monkeypatch.setattr(wiring,
+"policy", ...)``): handlers look it up on each call.
+
+Every client is built on one botocore session (``botocore_session``), so botocore's endpoint and
+service data are loaded once, not once per client; DynamoDB is one pynamodb connection for every table,
+its client built before a request fans out (shared/dal/connection.py says why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.config import Config
+
+from shared.config import settings
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.session import Session as BotocoreSession
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
+    from pynamodb.connection import Connection
+
+    from shared.dal.aed_faults import DynamoReports
+    from shared.dal.aed_import import DynamoAedImports
+    from shared.dal.aed_registry import DynamoAeds
+    from shared.dal.aed_upkeep import DynamoAedCatalog, DynamoInspections, DynamoReminderMarkers
+    from shared.dal.certification import (
+        DynamoCertificates,
+        DynamoExaminerPool,
+        DynamoExams,
+        DynamoReminderLog,
+        DynamoResponderCertificates,
+    )
+    from shared.dal.geo_index import DynamoGeoIndex
+    from shared.dal.rescue import GeoAedClaims
+    from shared.dal.responders import DynamoResponders
+    from shared.dal.teaching import DynamoTeaching, DynamoTrainingRecords
+    from shared.logic.aed_faults import AedFaults
+    from shared.logic.rescue.policy import Policy
+    from shared.logic.rescue.ports import IncidentStore
+    from shared.messaging.aed_upkeep import SnsUpkeepNotices
+    from shared.messaging.sns import SnsNotifier, SnsPushRegistry, SnsTextMessages
+    from shared.workflow import StepFunctionsWorkflow
+
+# The one client policy, set by the SOS path, which cannot wait: standard retries (exponential backoff
+# with jitter; throttles, 5xx and connection errors retried), at most 3 attempts in all, and short
+# timeouts. Whatever gives up here is not lost: the incident is stored first and the workflow's next step
+# re-delivers. The scheduled runs and the other functions use the same policy: each of their calls is
+# small, and a run or request that fails is retried whole.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5
+)
+# Photo uploads are presigned (no call to S3 is made), so their client adds what the signature needs to
+# the policy: SigV4 explicitly (the China regions accept nothing else, and botocore's default for
+# presigned POSTs has varied by version and region), and path-style URLs (the local runtime's embedded S3
+# is one host:port with no bucket subdomains).
+PRESIGN_CONFIG = CLIENT_CONFIG.merge(Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+
+
+# --- clients ---------------------------------------------------------------------------------------
+
+
+@cache
+def botocore_session() -> BotocoreSession:
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@cache
+def _boto3() -> boto3.Session:
+    import boto3
+
+    return boto3.Session(botocore_session=botocore_session())
+
+
+@cache
+def sns() -> SNSClient:
+    return _boto3().client("sns", region_name=settings().region, config=CLIENT_CONFIG)
+
+
+@cache
+def stepfunctions() -> SFNClient:
+    return _boto3().client("stepfunctions", region_name=settings().region, config=CLIENT_CONFIG)
+
+
+@cache
+def dynamodb() -> Connection:
+    """The one pynamodb connection every table model uses (``_store`` attaches them), client built."""
+    from shared.dal.connection import SessionConnection
+
+    connection = SessionConnection(botocore_session(), settings().region)
+    connection.client  # noqa: B018 - built now, in one thread: pynamodb builds it lazily, unlocked
+    return connection
+
+
+Adapter = TypeVar("Adapter")
+
+
+def _store(factory: Callable[[], Adapter]) -> Callable[[], Adapter]:
+    """A data-layer factory, cached; the table models its adapter's module loaded go onto the one
+    DynamoDB connection before the adapter is handed out."""
+
+    @cache
+    @wraps(factory)
+    def build() -> Adapter:
+        from shared.dal.connection import attach
+
+        adapter = factory()
+        attach(dynamodb())
+        return adapter
+
+    return build
+
+
+@cache
+def s3_presign() -> Any:
+    """S3 for presigned photo uploads and views (PRESIGN_CONFIG; locally, the embedded S3's address)."""
+    config = settings()
+    return _boto3().client(
+        "s3",
+        region_name=config.region,
+        endpoint_url=config.photo_upload_endpoint or None,
+        config=PRESIGN_CONFIG,
+    )
+
+
+@cache
+def secrets_manager() -> Any:
+    return _boto3().client("secretsmanager", region_name=settings().region, config=CLIENT_CONFIG)
+
+
+# --- shared adapters -------------------------------------------------------------------------------
+
+
+@_store
+def geo_index() -> DynamoGeoIndex:
+    from shared.dal.geo_index import DynamoGeoIndex
+
+    return DynamoGeoIndex(max_queries=settings().geo_max_queries)
+
+
+@cache
+def text_messages() -> SnsTextMessages:
+    from shared.messaging.sns import SnsTextMessages
+
+    return SnsTextMessages(sns())
+
+
+# --- rescue ----------------------------------------------------------------------------------------
+
+
+@cache
+def policy() -> Policy:
+    """The deployment's dispatch rules, from its settings."""
+    from shared.logic.rescue.policy import Policy
+
+    config = settings()
+    return Policy(
+        wave1_radius_m=config.wave1_radius_m,
+        wave1_size=config.wave1_size,
+        wave2_radius_m=config.wave2_radius_m,
+        wave2_size=config.wave2_size,
+        wave_wait_s=config.wave_wait_s,
+        cpr_slots=config.cpr_slots,
+        aed_slots=config.aed_slots,
+        aed_radius_m=config.aed_radius_m,
+        incident_expire_s=config.incident_expire_s,
+        notice_lease_s=config.notice_lease_s,
+        time_zone=config.time_zone,
+        credit_points=dict(config.credit_points),
+    )
+
+
+@_store
+def incidents() -> IncidentStore:
+    """The rescue's store, typed as the union of the stages' ports: each stage takes only its own."""
+    from shared.dal.rescue import DynamoIncidents
+
+    return DynamoIncidents(dynamodb())
+
+
+@_store
+def aed_claims() -> GeoAedClaims:
+    from shared.dal.rescue import GeoAedClaims
+
+    return GeoAedClaims()
+
+
+@cache
+def notifier() -> SnsNotifier:
+    from shared.messaging.sns import SnsNotifier
+
+    return SnsNotifier(sns(), settings().dispatch_topic_arn)
+
+
+@cache
+def workflow() -> StepFunctionsWorkflow:
+    from shared.workflow import StepFunctionsWorkflow
+
+    return StepFunctionsWorkflow(stepfunctions(), settings().rescue_state_machine_arn)
+
+
+# --- responders ------------------------------------------------------------------------------------
+
+
+@_store
+def responders() -> DynamoResponders:
+    from shared.dal.responders import DynamoResponders
+
+    return DynamoResponders()
+
+
+@cache
+def push_registry() -> SnsPushRegistry:
+    from shared.messaging.sns import SnsPushRegistry
+
+    return SnsPushRegistry(sns(), dict(settings().push_applications))
+
+
+# --- AEDs: registry, import, upkeep, faults --------------------------------------------------------
+
+
+@_store
+def aeds() -> DynamoAeds:
+    from shared.dal.aed_registry import DynamoAeds
+
+    return DynamoAeds()
+
+
+@_store
+def aed_imports() -> DynamoAedImports:
+    from shared.dal.aed_import import DynamoAedImports
+
+    return DynamoAedImports()
+
+
+@_store
+def aed_inspections() -> DynamoInspections:
+    from shared.dal.aed_upkeep import DynamoInspections
+
+    return DynamoInspections()
+
+
+@_store
+def aed_catalog() -> DynamoAedCatalog:
+    from shared.dal.aed_upkeep import DynamoAedCatalog
+
+    return DynamoAedCatalog()
+
+
+@_store
+def upkeep_reminder_markers() -> DynamoReminderMarkers:
+    from shared.dal.aed_upkeep import DynamoReminderMarkers
+
+    return DynamoReminderMarkers()
+
+
+@cache
+def upkeep_notices() -> SnsUpkeepNotices:
+    from shared.messaging.aed_upkeep import SnsUpkeepNotices
+
+    return SnsUpkeepNotices(sns(), settings().upkeep_topic_arn)
+
+
+@_store
+def aed_reports() -> DynamoReports:
+    from shared.dal.aed_faults import DynamoReports
+
+    return DynamoReports()
+
+
+@cache
+def aed_faults() -> AedFaults:
+    """AED reports, use and restock (the rescue's AED reports and its finish use it too)."""
+    from shared.dal.aed_faults import S3Photos
+    from shared.logic.aed_faults import AedFaults
+
+    return AedFaults(aeds(), geo_index(), aed_reports(), S3Photos(s3_presign(), settings().photo_bucket))
+
+
+# --- teaching and certification --------------------------------------------------------------------
+
+
+@_store
+def teaching() -> DynamoTeaching:
+    from shared.dal.teaching import DynamoTeaching
+
+    return DynamoTeaching()
+
+
+@_store
+def training_records() -> DynamoTrainingRecords:
+    from shared.dal.teaching import DynamoTrainingRecords
+
+    return DynamoTrainingRecords()
+
+
+def checkin_secret() -> bytes:
+    """The check-in signing key (read once per secret id: shared/dal/teaching_checkin_secret.py)."""
+    from shared.dal.teaching_checkin_secret import checkin_secret
+
+    return checkin_secret(secrets_manager())
+
+
+@_store
+def certificates() -> DynamoCertificates:
+    from shared.dal.certification import DynamoCertificates
+
+    return DynamoCertificates()
+
+
+@_store
+def responder_certificates() -> DynamoResponderCertificates:
+    from shared.dal.certification import DynamoResponderCertificates
+
+    return DynamoResponderCertificates()
+
+
+@_store
+def examiner_pool() -> DynamoExaminerPool:
+    from shared.dal.certification import DynamoExaminerPool
+
+    return DynamoExaminerPool()
+
+
+@_store
+def exams() -> DynamoExams:
+    from shared.dal.certification import DynamoExams
+
+    return DynamoExams()
+
+
+@_store
+def certificate_reminder_log() -> DynamoReminderLog:
+    from shared.dal.certification import DynamoReminderLog
+
+    return DynamoReminderLog()

@@ -1,0 +1,77 @@
+"""The seeded demo finds a newcomer an AED at any hour. Every place the README's curls, the `make run`
+banner and `make demo` search from has AEDs open 24/7 within 1 km; checked at night, when the seeded metro
+stations, malls and offices are closed (a clean clone's suite once failed at 05:28 for lack of them)."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import time_machine
+
+from local_runtime import demo
+from local_runtime.seed import DEMO_POINTS, ROUND_THE_CLOCK, seed
+from shared.geo.distance import haversine_m
+
+ROOT = Path(__file__).resolve().parents[2]
+RADIUS_M = 1000  # the README's curl and the demo's AED slot
+NIGHTS = (
+    "2026-12-06T03:00:00+08:00",  # Sunday 03:00: nothing but the 24/7 venues is open
+    "2026-12-09T03:00:00+08:00",  # a weekday's 03:00
+    "2026-12-05T23:30:00+08:00",  # Saturday 23:30: the metro closed at 23:00
+    "2026-12-07T00:00:00+08:00",  # midnight, Sunday into Monday
+)
+
+
+def readme_points() -> list[tuple[float, float]]:
+    """Every (lat, lng) the README's examples use, in query strings or JSON bodies."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    pairs = re.findall(r"lat\W{1,3}(-?\d+\.\d+)\W{1,3}lng\W{1,3}(-?\d+\.\d+)", text)
+    return [(float(lat), float(lng)) for lat, lng in pairs]
+
+
+def readme_first_curl() -> tuple[str, dict[str, str]]:
+    url = re.search(
+        r"curl '(http://127\.0\.0\.1:\d+/v1/aeds/nearby\?[^']+)'", ROOT.joinpath("README.md").read_text()
+    )
+    assert url, "the README's first curl searches AEDs"
+    parts = urlsplit(url.group(1))
+    return parts.path, dict(parse_qsl(parts.query))
+
+
+def test_every_point_the_readme_banner_and_demo_use_has_24_7_aeds_in_the_seed():
+    used = [*readme_points(), (demo.LAT, demo.LNG)]  # the banner's curl is built from DEMO_POINTS
+    assert len(used) >= 4, used
+    for lat, lng in used:
+        assert any(haversine_m(lat, lng, *p) < 50 for p in DEMO_POINTS.values()), (
+            f"({lat}, {lng}) is used by the README or `make demo` but is not a seed demo point"
+        )
+    assert demo.AED_RADIUS_M <= RADIUS_M
+    for name in DEMO_POINTS:
+        by_it = [a for a in ROUND_THE_CLOCK if a[0] == name]
+        assert len(by_it) >= 2, f"{name}: one busy or broken AED would leave it with none"
+        for _, _, _, north_m, east_m in by_it:
+            assert math.hypot(north_m, east_m) < 0.8 * RADIUS_M
+
+
+def test_the_readme_curl_and_the_demo_find_open_aeds_at_night(api):
+    with time_machine.travel(NIGHTS[0], tick=True):
+        demo_data = seed()
+        assert demo_data.aeds == 220
+        # The README's first curl as written: no `at`, so "open now" is Sunday 03:00.
+        path, query = readme_first_curl()
+        found = api("GET", path, query=query)
+        assert found.status == 200
+        assert found.body["items"], "the README's first curl finds no AED at 03:00"
+    for night in NIGHTS:
+        for name, (lat, lng) in DEMO_POINTS.items():
+            reply = api(
+                "GET",
+                "/v1/aeds/nearby",
+                query={"lat": lat, "lng": lng, "radius_m": RADIUS_M, "at": night, "limit": 100},
+            )
+            assert reply.status == 200, reply.body
+            open_24h = [i for i in reply.body["items"] if "24h" in i["name"]]
+            assert len(open_24h) >= 2, f"{name} at {night}: {reply.body['items']}"

@@ -1,0 +1,574 @@
+"""Every stored entity round-trips (issue 9): for every repository in shared/dal, a randomly generated
+entity, every optional field set and unset, is saved to the embedded DynamoDB and read back equal, field
+for field, through the repository's own methods. Partial writes (presence, a resolution, a closure...)
+are checked the same way, on top of a whole entity. Strategies are derived from the dataclass fields, so
+a new field is generated (and must survive storage) without touching this file.
+
+Also: every dataclass's fields and its model's attributes correspond (shared/dal/mapping.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from shared.dal.aed_faults import DynamoReports
+from shared.dal.aed_import import DynamoAedImports
+from shared.dal.aed_registry import DynamoAeds
+from shared.dal.aed_upkeep import DynamoAedCatalog, DynamoInspections, DynamoReminderMarkers
+from shared.dal.certification import (
+    DynamoCertificates,
+    DynamoExaminerPool,
+    DynamoExams,
+    DynamoReminderLog,
+    DynamoResponderCertificates,
+)
+from shared.dal.geo_index import DynamoGeoIndex
+from shared.dal.mapping import MappingError, check, declared
+from shared.dal.rescue import DynamoIncidents
+from shared.dal.responders import DynamoResponders
+from shared.dal.tables import ALL_MODELS
+from shared.dal.teaching import DynamoTeaching
+from shared.geo.datum import storable
+from shared.logic.aed_faults import FaultReport
+from shared.logic.aed_import import REGISTRY_FIELDS
+from shared.logic.aed_upkeep import Inspection
+from shared.logic.certification.ports import Certificate, Exam, Score
+from shared.logic.ports import Aed, Credit, Responder
+from shared.logic.rescue.ports import AedOption, Alert, Award, Incident, IncidentEvent
+from shared.logic.teaching.ports import TheoryDone
+from shared.logic.teaching.records import Course, Evaluation, Registration, Session
+
+ROUNDTRIP = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+TRANSACTIONS = settings(ROUNDTRIP, max_examples=30)  # each example is a few transactions
+
+# --- strategies, derived from the dataclass fields -------------------------------------------------
+
+# Any text a person may type: every Unicode scalar value (NUL and astral planes included), never a lone
+# surrogate (not encodable as UTF-8, so neither JSON nor DynamoDB can carry it). Empty is allowed.
+TEXT = st.text(st.characters(codec="utf-8"), max_size=30)
+# Key attributes, of the table or of an index, cannot be empty in DynamoDB (nor are they: ids, names).
+KEY = st.text(st.characters(codec="utf-8"), min_size=1, max_size=30)
+# Instants, microseconds included (what UTCDateTimeAttribute keeps), in several zones: they come back
+# in UTC, equal as instants.
+ZONES = st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(-timedelta(hours=5, minutes=30))])
+INSTANTS = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1), timezones=ZONES)
+DATES = st.dates(min_value=date(1970, 1, 1), max_value=date(2100, 12, 31))
+INTS = st.integers(min_value=-(10**15), max_value=10**15)
+# DynamoDB numbers: no magnitude under 1e-130 (storable() makes such a coordinate 0, as the API does).
+NUMBERS = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False).map(storable)
+DEGREES = {"lat": 90.0, "lng": 180.0, "presence_lat": 90.0, "presence_lng": 180.0}
+
+
+def fresh() -> str:
+    """A key no other example used: hypothesis replays examples, the table outlives them."""
+    return uuid.uuid4().hex
+
+
+def _optional(hint: Any) -> tuple[Any, bool]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return hint, False
+
+
+def values(hint: Any, name: str = "", mode: str = "mixed") -> SearchStrategy[Any]:
+    """Values of a dataclass field's type (its name picks a domain where one applies: coordinates)."""
+    inner, optional = _optional(hint)
+    if optional:
+        if mode == "unset":
+            return st.none()
+        plain = values(inner, name, mode)
+        return plain if mode == "set" else st.none() | plain
+    origin = typing.get_origin(inner)
+    if inner is float and name in DEGREES:
+        limit = DEGREES[name]
+        return st.floats(min_value=-limit, max_value=limit, allow_nan=False).map(storable)
+    if inner is datetime:
+        return INSTANTS
+    if inner is date:
+        return DATES
+    if inner is bool:
+        return st.booleans()
+    if inner is int:
+        return INTS
+    if inner is float:
+        return NUMBERS
+    if inner is str:
+        return TEXT
+    if origin is list:
+        (item,) = typing.get_args(inner)
+        return st.lists(values(item, "", mode), max_size=4)
+    if origin in (dict, Mapping):
+        key, item = typing.get_args(inner)
+        return st.dictionaries(values(key), values(item), max_size=4)
+    if dataclasses.is_dataclass(inner):
+        return entities(inner, mode=mode)
+    raise TypeError(f"no strategy for {hint!r}")
+
+
+def entities(cls: type[Any], mode: str | None = None, **fixed: Any) -> SearchStrategy[Any]:
+    """Instances of a dataclass. Without ``mode``: every optional field unset, or all set, or each
+    either way (so both extremes are always among the examples). ``fixed``: a field's value or strategy."""
+    if mode is None:
+        return st.sampled_from(["unset", "set", "mixed"]).flatmap(lambda m: entities(cls, m, **fixed))
+    hints = typing.get_type_hints(cls)
+    fields = {
+        f.name: fixed[f.name] if f.name in fixed else values(hints[f.name], f.name, mode)
+        for f in dataclasses.fields(cls)
+    }
+    return st.builds(
+        cls, **{k: v if isinstance(v, SearchStrategy) else st.just(v) for k, v in fields.items()}
+    )
+
+
+# --- the declarations themselves ---------------------------------------------------------------
+
+# Tables that hold no dataclass of the logic (so no mapper), and why.
+NO_ENTITY = {
+    "GeoIndexModel": "the geo index: written by DynamoGeoIndex.put, read back as Hit (tested below)",
+    "SosKeyModel": "an SOS Idempotency-Key: written with its incident, read only as DuplicateSos",
+    "UpkeepReminderModel": "a once-only marker: take/sent/release (tested below)",
+    "CertificateNumberModel": "a counter (tested below)",
+    "CertificateReminderModel": "a once-only marker: claim/release (tested below)",
+    "RegistrationKeyModel": "the (session, person) guard of a registration: read as registration_of",
+}
+
+
+def test_every_dataclass_and_its_model_correspond() -> None:
+    # Every repository module is imported above: each declares its entities (tables only: a test may
+    # declare a throwaway pair).
+    storages = [s for s in declared() if s.model in ALL_MODELS]
+    for storage in storages:
+        check(storage)  # raises MappingError naming the field or attribute that would be lost
+    mapped = {s.model.__name__ for s in storages}
+    tables = {m.__name__ for m in ALL_MODELS}
+    assert tables - mapped == set(NO_ENTITY), "a table that holds an entity has no declared mapper"
+    for storage in storages:
+        assert all(
+            reason.strip() for reason in (*storage.storage_only.values(), *storage.not_stored.values())
+        )
+
+
+def test_a_field_the_model_lacks_fails_loudly() -> None:
+    from pynamodb.attributes import UnicodeAttribute
+    from pynamodb.models import Model
+
+    from shared.dal.mapping import from_model, stored, to_model
+
+    @dataclasses.dataclass
+    class Thing:
+        thing_id: str
+        colour: str | None = None
+
+    class ThingModel(Model):
+        class Meta:
+            table_name = "things"
+
+        thing_id = UnicodeAttribute(hash_key=True)
+        size = UnicodeAttribute(null=True)
+
+    stored(Thing, ThingModel)
+    with pytest.raises(MappingError, match=r"Thing.colour has no ThingModel attribute"):
+        to_model(ThingModel, Thing("t"))
+    with pytest.raises(MappingError, match=r"ThingModel.size has no Thing field"):
+        from_model(Thing, ThingModel(thing_id="t"))
+
+
+# --- responders ----------------------------------------------------------------------------------
+
+
+@ROUNDTRIP
+@given(responder=entities(Responder), presence=entities(Responder))
+def test_a_responder_round_trips_and_so_does_their_presence(aws, responder, presence):
+    repo = DynamoResponders()
+    responder = replace(responder, responder_id=fresh())
+    repo.create(responder)
+    assert repo.get(responder.responder_id) == responder
+
+    fields = ("available", "presence_lat", "presence_lng", "presence_expires_at")
+    moved = replace(responder, **{n: getattr(presence, n) for n in fields})
+    repo.save_presence(moved)
+    assert repo.get(responder.responder_id) == moved
+    repo.save_push_endpoint(responder.responder_id, presence.name)
+    assert repo.get(responder.responder_id) == replace(moved, push_endpoint_arn=presence.name)
+
+
+@ROUNDTRIP
+@given(name=TEXT, phone=TEXT, number=TEXT, expires_on=DATES, now=INSTANTS, renewal=DATES, renewed_name=TEXT)
+def test_a_certificate_grants_renews_and_withdraws_a_responder(
+    aws, name, phone, number, expires_on, now, renewal, renewed_name
+):
+    pool, responders_ = DynamoResponderCertificates(), DynamoResponders()
+    person = fresh()
+    assert pool.grant(person, name, phone, number, expires_on, now) is True
+    granted = Responder(person, name, phone, number, expires_on, now)
+    assert responders_.get(person) == granted
+
+    pool.grant(person, renewed_name, phone, number + "-2", renewal, now)
+    if renewal >= expires_on:  # never renewed onto a certificate that ends sooner
+        granted = replace(
+            granted, name=renewed_name, certificate_no=number + "-2", certificate_expires_on=renewal
+        )
+    assert responders_.get(person) == granted
+
+    assert pool.withdraw(person, granted.certificate_no, expires_on) is True
+    assert responders_.get(person) == replace(granted, certificate_expires_on=expires_on, available=False)
+
+
+# --- the AED registry, imports and upkeep ----------------------------------------------------------
+
+
+@ROUNDTRIP
+@given(aed=entities(Aed), edited=entities(Aed))
+def test_an_aed_round_trips_through_create_and_save(aws, aed, edited):
+    repo = DynamoAeds()
+    aed = replace(aed, aed_id=fresh())
+    repo.create(aed)
+    assert repo.get(aed.aed_id) == aed
+
+    edited = replace(edited, aed_id=aed.aed_id)
+    repo.save(edited, expected_updated_at=aed.updated_at)
+    assert repo.get(aed.aed_id) == edited
+
+
+@ROUNDTRIP
+@given(aeds=st.lists(entities(Aed), min_size=1, max_size=3), changes=entities(Aed), now=INSTANTS)
+def test_aeds_round_trip_through_imports_and_the_daily_catalog(aws, aeds, changes, now):
+    imports, catalog = DynamoAedImports(), DynamoAedCatalog()
+    aeds = [replace(a, aed_id=fresh()) for a in aeds]
+    assert imports.create_many(aeds) == set()
+    assert imports.get_many([a.aed_id for a in aeds]) == {a.aed_id: a for a in aeds}
+    everything = list(catalog.all())
+    assert all(a in everything for a in aeds)
+
+    first = aeds[0]
+    registry = {name: getattr(changes, name) for name in REGISTRY_FIELDS}
+    updated = replace(first, **registry, updated_at=now)
+    assert imports.update_registry_fields(first.aed_id, registry, now) == updated
+    assert imports.get_many([first.aed_id]) == {first.aed_id: updated}
+
+    expired = catalog.mark_expired(first.aed_id, now)
+    assert expired == (replace(updated, status="expired") if updated.status == "ok" else None)
+
+
+@ROUNDTRIP
+@given(
+    report=entities(FaultReport),
+    state=st.sampled_from(["confirmed", "cleared"]),
+    by=TEXT,
+    at=INSTANTS,
+    note=TEXT,
+)
+def test_a_fault_report_round_trips_and_so_does_its_resolution(aws, report, state, by, at, note):
+    repo = DynamoReports()
+    report = replace(report, aed_id=fresh(), report_id=fresh())
+    repo.add(report)
+    assert repo.get(report.aed_id, report.report_id) == report
+    assert repo.list(report.aed_id, None, 10, None) == ([report], None)
+
+    opened = replace(report, aed_id=fresh(), state="open")
+    repo.add(opened)
+    assert repo.resolve(opened.aed_id, opened.report_id, state, by, at, note or None) is True
+    resolved = replace(opened, state=state, resolved_at=at, resolved_by=by)
+    if note:
+        resolved = replace(resolved, resolution_note=note)
+    assert repo.get(opened.aed_id, opened.report_id) == resolved
+
+
+@ROUNDTRIP
+@given(inspection=entities(Inspection))
+def test_an_inspection_round_trips(aws, inspection):
+    repo = DynamoInspections()
+    inspection = replace(inspection, aed_id=fresh(), inspection_id="01" + uuid.uuid4().hex[:24].upper())
+    repo.add(inspection)
+    page = repo.page(inspection.aed_id, 10, None)
+    assert page.items == [inspection] and page.next_token is None
+
+
+@ROUNDTRIP
+@given(key=TEXT, now=st.integers(0, 2**31), lease=st.integers(1, 3600), at=INSTANTS)
+def test_an_upkeep_reminder_marker_is_taken_once(aws, key, now, lease, at):
+    markers, aed_id = DynamoReminderMarkers(), fresh()
+    key = key or "k"  # a sort key is never empty
+    assert markers.take(aed_id, key, now, now + lease, now + 10 * lease) is True
+    assert markers.take(aed_id, key, now, now + lease, now + 10 * lease) is False  # leased
+    markers.release(aed_id, key)
+    assert markers.take(aed_id, key, now, now + lease, now + 10 * lease) is True
+    markers.sent(aed_id, key, at)
+    assert markers.take(aed_id, key, now + lease + 1, now + 2 * lease, now + 10 * lease) is False  # sent
+
+
+# --- the rescue loop -----------------------------------------------------------------------------
+
+
+@TRANSACTIONS
+@given(
+    incident=entities(Incident),
+    sos_key=st.booleans(),
+    options=st.lists(entities(AedOption), max_size=3),
+    slots=INTS,
+    outcome=TEXT,
+    closed_at=INSTANTS,
+)
+def test_an_incident_round_trips_and_so_do_its_options_and_closure(
+    aws, incident, sos_key, options, slots, outcome, closed_at
+):
+    repo = DynamoIncidents()
+    incident = replace(incident, incident_id=fresh())
+    repo.create(incident, fresh() if sos_key else None, "body")
+    assert repo.get(incident.incident_id) == incident
+
+    repo.set_aed_options(incident.incident_id, options, slots)
+    incident = replace(incident, aed_options=options, slots_aed=slots)
+    assert repo.get(incident.incident_id) == incident
+    if options:
+        dropped = repo.drop_aed_option(incident.incident_id, options[0].aed_id)
+        incident = replace(incident, aed_options=[o for o in options if o.aed_id != options[0].aed_id])
+        assert dropped == incident == repo.get(incident.incident_id)
+
+    closed = repo.close(incident.incident_id, outcome, closed_at)
+    if incident.status == "closed":
+        assert closed is None
+    else:
+        incident = replace(
+            incident, status="closed", outcome=outcome, closed_at=closed_at.astimezone(UTC).isoformat()
+        )
+        assert closed == incident == repo.get(incident.incident_id)
+
+
+@ROUNDTRIP
+@given(alert=entities(Alert, responder_id=KEY), at=INSTANTS)
+def test_an_alert_round_trips_and_so_does_its_answer(aws, alert, at):
+    repo = DynamoIncidents()
+    alert = replace(alert, incident_id=fresh())
+    assert repo.add_alert(alert) is True
+    assert repo.get_alert(alert.incident_id, alert.responder_id) == alert
+    assert repo.alerts(alert.incident_id) == [alert]
+
+    waiting = replace(alert, incident_id=fresh(), state="alerted")
+    repo.add_alert(waiting)
+    assert repo.decline(waiting.incident_id, waiting.responder_id, at) is True
+    declined = replace(waiting, state="declined", answered_at=at)
+    assert repo.get_alert(waiting.incident_id, waiting.responder_id) == declined
+
+
+@ROUNDTRIP
+@given(events=st.lists(entities(IncidentEvent), min_size=1, max_size=4))
+def test_an_incidents_events_round_trip(aws, events):
+    repo, incident_id = DynamoIncidents(), fresh()
+    events = [replace(e, incident_id=incident_id, event_id=f"{i:02d}{fresh()}") for i, e in enumerate(events)]
+    for event in events:
+        repo.add_event(event)
+    assert repo.events(incident_id) == events
+
+
+@TRANSACTIONS
+@given(
+    incident=entities(Incident, status="closed", credits_awarded=False),
+    responder=entities(Responder),
+    awards=st.lists(st.tuples(TEXT, INTS), min_size=1, max_size=3, unique_by=lambda a: a[0]),
+    at=INSTANTS,
+)
+def test_credits_round_trip(aws, incident, responder, awards, at):
+    repo, people = DynamoIncidents(), DynamoResponders()
+    incident, responder = replace(incident, incident_id=fresh()), replace(responder, responder_id=fresh())
+    repo.create(incident, None, "body")
+    people.create(responder)
+    given_ = [Award(responder.responder_id, reason, points) for reason, points in awards]
+    assert repo.award(incident.incident_id, given_, at) is True
+    credits = [Credit(incident.incident_id, reason, points, at) for reason, points in awards]
+    assert sorted(repo.credits(responder.responder_id), key=lambda c: c.reason) == sorted(
+        credits, key=lambda c: c.reason
+    )
+    assert repo.get(incident.incident_id) == replace(incident, credits_awarded=True)
+    balance = responder.credits_balance + sum(points for _, points in awards)
+    assert people.get(responder.responder_id) == replace(responder, credits_balance=balance)
+    assert repo.award(incident.incident_id, given_, at) is False  # once
+
+
+# --- teaching --------------------------------------------------------------------------------------
+
+
+@ROUNDTRIP
+@given(course=entities(Course))
+def test_a_course_round_trips(aws, course):
+    repo = DynamoTeaching()
+    course = replace(course, course_id=fresh())
+    repo.create_course(course)
+    assert repo.course(course.course_id) == course
+
+
+@ROUNDTRIP
+@given(session=entities(Session))
+def test_a_session_round_trips(aws, session):
+    repo = DynamoTeaching()
+    session = replace(session, session_id=fresh())
+    repo.create_session(session)
+    assert repo.session(session.session_id) == session
+    assert repo.sessions([session.session_id]) == {session.session_id: session}
+    found = repo.sessions_between(session.starts_at, session.starts_at + timedelta(microseconds=1))
+    assert session in found
+
+
+@TRANSACTIONS
+@given(
+    session=entities(Session, confirmed=0, waitlisted=0),
+    registration=entities(Registration, position=None),
+    waiting=st.booleans(),
+    at=INSTANTS,
+)
+def test_a_registration_round_trips_and_so_does_its_check_in(aws, session, registration, waiting, at):
+    repo = DynamoTeaching()
+    session = replace(session, session_id=fresh(), capacity=0 if waiting else 1)
+    repo.create_session(session)
+    registration = replace(
+        registration, registration_id=fresh(), session_id=session.session_id, person_id=fresh()
+    )
+    if waiting:
+        assert repo.join_waitlist(registration) is True
+        expected = replace(registration, status="waitlisted", position=1)
+    else:
+        assert repo.take_seat(registration) is True
+        expected = replace(registration, status="confirmed")
+    assert repo.registration(registration.registration_id) == expected
+    assert repo.registrations_of_person(registration.person_id) == [expected]
+    assert repo.registrations_of_session(session.session_id) == [expected]
+
+    if not waiting and registration.checked_in_at is None:
+        assert repo.check_in(registration.registration_id, at) is True
+        assert repo.registration(registration.registration_id) == replace(expected, checked_in_at=at)
+
+
+@ROUNDTRIP
+@given(evaluation=entities(Evaluation, course_id=KEY))
+def test_an_evaluation_round_trips(aws, evaluation):
+    repo = DynamoTeaching()
+    evaluation = replace(evaluation, registration_id=fresh(), session_id=fresh(), person_id=fresh())
+    assert repo.add_evaluation(evaluation) is True
+    assert repo.evaluations_of_session(evaluation.session_id) == [evaluation]
+    assert repo.has_evaluated(evaluation.course_id, evaluation.person_id)
+
+
+@ROUNDTRIP
+@given(done=entities(TheoryDone), course_id=TEXT)
+def test_theory_progress_round_trips(aws, done, course_id):
+    repo, person = DynamoTeaching(), fresh()
+    repo.mark_theory(course_id, person, done.module_id, done.completed_at, done.score)
+    assert repo.theory_done(course_id, person) == [done]
+    repo.unmark_theory(course_id, person, done.module_id)
+    assert repo.theory_done(course_id, person) == []
+
+
+# --- examination and certification ------------------------------------------------------------------
+
+
+@ROUNDTRIP
+@given(name=TEXT, by=TEXT, now=INSTANTS, at=INSTANTS, renamed=TEXT)
+def test_an_examiner_round_trips(aws, name, by, now, at, renamed):
+    pool, examiner_id = DynamoExaminerPool(), fresh()
+    added = pool.put(examiner_id, name, by, now)
+    assert (added.examiner_id, added.name, added.added_at, added.added_by) == (examiner_id, name, now, by)
+    assert pool.get(examiner_id) == added and added in pool.all()
+    assert pool.mark_assigned(examiner_id, at) is True
+    assigned = replace(added, last_assigned_at=at, assignments=added.assignments + 1)
+    assert pool.get(examiner_id) == assigned
+    assert pool.put(examiner_id, renamed, "someone else", at) == replace(assigned, name=renamed)
+
+
+@ROUNDTRIP
+@given(exam=entities(Exam))
+def test_an_exam_round_trips(aws, exam):
+    repo = DynamoExams()
+    exam = replace(exam, exam_id=fresh())
+    repo.create(exam)
+    assert repo.get(exam.exam_id) == exam
+
+
+@TRANSACTIONS
+@given(
+    score=entities(Score, candidate_id=KEY, course_id=KEY),
+    certificate=st.none() | entities(Certificate),
+    at=INSTANTS,
+    reason=TEXT,
+    by=TEXT,
+)
+def test_a_score_and_its_certificate_round_trip_and_so_does_a_revocation(
+    aws, score, certificate, at, reason, by
+):
+    exams, certificates = DynamoExams(), DynamoCertificates()
+    score = replace(score, exam_id=fresh())
+    if certificate is not None:
+        certificate = replace(certificate, certificate_no=fresh(), holder_id=fresh())
+    assert exams.record(score, certificate) is True
+    assert exams.score(score.exam_id, score.candidate_id) == score
+    assert exams.scores(score.exam_id) == [score]
+    assert score in exams.scores_of_course(score.course_id, score.scored_at)
+    assert exams.record(score, None) is False  # scored once per sitting
+    if certificate is None:
+        return
+    assert certificates.get(certificate.certificate_no) == certificate
+    assert certificates.of_holder(certificate.holder_id) == [certificate]
+    assert certificate in certificates.expiring_between(certificate.valid_until, certificate.valid_until)
+
+    revoked = certificates.revoke(certificate.certificate_no, at, reason, by)
+    assert revoked is (certificate.revoked_at is None)
+    if revoked:
+        expected = replace(certificate, revoked_at=at, revoked_reason=reason, revoked_by=by)
+        assert certificates.get(certificate.certificate_no) == expected
+
+
+@ROUNDTRIP
+@given(number=TEXT, days=INTS, at=INSTANTS, expires=st.integers(0, 2**40))
+def test_a_certificate_reminder_is_claimed_once(aws, number, days, at, expires):
+    log, number = DynamoReminderLog(), number + fresh()
+    assert log.claim(number, days, at, expires) is True
+    assert log.claim(number, days, at, expires) is False
+    log.release(number, days)
+    assert log.claim(number, days, at, expires) is True
+
+
+@ROUNDTRIP
+@given(year=st.integers(1970, 2100), times=st.integers(1, 3))
+def test_certificate_numbers_count_up_by_one(aws, year, times):
+    repo = DynamoCertificates()
+    first = repo.next_number(year)
+    assert [repo.next_number(year) for _ in range(times)] == list(range(first + 1, first + 1 + times))
+
+
+# --- the geo index -------------------------------------------------------------------------------
+
+
+@ROUNDTRIP
+@given(
+    lat=values(float, "lat"),
+    lng=values(float, "lng"),
+    attributes=st.dictionaries(KEY, TEXT, max_size=4),
+    expires_at=st.none() | st.integers(1, 2**40),
+)
+def test_a_geo_index_item_round_trips_as_a_hit(aws, lat, lng, attributes, expires_at):
+    geo, kind, entity_id = DynamoGeoIndex(), f"roundtrip-{fresh()}", fresh()
+    geo.put(kind, entity_id, lat, lng, expires_at, attributes)
+    before = 0 if expires_at is None else expires_at - 1
+    [hit] = geo.nearby(kind, lat, lng, 1.0, before)
+    assert (hit.entity_id, hit.lat, hit.lng, dict(hit.attributes)) == (entity_id, lat, lng, attributes)
+    if expires_at is not None:
+        assert geo.nearby(kind, lat, lng, 1.0, expires_at) == []  # lapsed: never found
+    geo.remove(kind, entity_id)
+    assert geo.nearby(kind, lat, lng, 1.0, before) == []
