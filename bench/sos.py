@@ -49,6 +49,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.section import Section
+from shared.routes import ROUTES
+
+# The function that serves POST /v1/sos, as the route table says (so the bench follows renames).
+SOS_FUNCTION = next(r.function for r in ROUTES if (r.method, r.path) == ("POST", "/v1/sos"))
 
 WALL_RUNS = 60  # timed SOS, after one warm-up
 DEPTH_RUNS = 30  # instrumented SOS (untimed: each recorded call waits SIMULATED_RTT_S first)
@@ -170,7 +174,7 @@ class Recorder:
                     _HOPS.set(max(_HOPS.get(), context.get(_HOPS, 0)))
 
         def tagged_invoke(name: str, event: dict[str, Any]) -> dict[str, Any]:
-            if name != "sos":
+            if name != SOS_FUNCTION:
                 return invoke(name, event)
             with recorder._lock:
                 request = recorder._next

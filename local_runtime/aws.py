@@ -132,25 +132,38 @@ def _program_started(worker: Any) -> bool:
 
 _WRITE_LOCK = threading.RLock()
 _DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+# moto's request handlers read and copy items outside the backend's write (update_item deep-copies the
+# old item first), and its writes change items in place: a read racing a write failed with "dictionary
+# changed size during iteration". Each request is applied whole, one at a time.
+_DYNAMODB_REQUESTS = (
+    *_DYNAMODB_WRITES,
+    "get_item",
+    "batch_get_item",
+    "transact_get_items",
+    "query",
+    "scan",
+)
 
 
 def _atomic_dynamodb_writes() -> None:
     """DynamoDB applies each conditional write atomically; moto checks the condition, then writes, with
     nothing in between held. Concurrent requests (50 accepts for 3 slots) would all pass the check, so
-    the embedded DynamoDB applies one write at a time, as the real one does per item."""
+    the embedded DynamoDB applies one request at a time, as the real one does per item."""
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
-    for name in _DYNAMODB_WRITES:
-        original = getattr(DynamoDBBackend, name)
-        if getattr(original, "atomic", False):
-            continue
+    for cls, names in ((DynamoDBBackend, _DYNAMODB_WRITES), (DynamoHandler, _DYNAMODB_REQUESTS)):
+        for name in names:
+            original = getattr(cls, name)
+            if getattr(original, "atomic", False):
+                continue
 
-        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with _WRITE_LOCK:
-                return _original(self, *args, **kwargs)
+            def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                with _WRITE_LOCK:
+                    return _original(self, *args, **kwargs)
 
-        atomic.atomic = True  # type: ignore[attr-defined]
-        setattr(DynamoDBBackend, name, atomic)
+            atomic.atomic = True  # type: ignore[attr-defined]
+            setattr(cls, name, atomic)
 
 
 def start() -> EmbeddedAws:
