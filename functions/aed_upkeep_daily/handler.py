@@ -9,7 +9,7 @@ from typing import Any
 
 from shared import wiring
 from shared.config import settings
-from shared.logic import aed_upkeep as logic
+from shared.logic import aed_upkeep_daily as logic
 from shared.observability import logger
 from shared.routes import scheduled_day
 

@@ -17,10 +17,9 @@ from shared.logic.aed_upkeep import (
     NewInspection,
     add_months,
     record_inspection,
-    reminder_threshold,
-    run_daily_upkeep,
     upkeep_state,
 )
+from shared.logic.aed_upkeep_daily import reminder_threshold, run_daily_upkeep
 from shared.logic.ports import AED_USABLE, Aed, Hit
 
 TZ = "Asia/Shanghai"
