@@ -127,9 +127,10 @@ def test_an_execution_still_starting_is_aborted(embedded, monkeypatch, steps):
     held = hold(monkeypatch, ExecutionWorker, "_get_evaluation_entrypoint")
     raise_sos()
     stop_while_held(embedded, *held)
-    embedded.assert_ended()
-    # Stopping waits for the program to start and the first step may begin meanwhile: it then ends
-    # against the embedded AWS, and nothing runs after it.
+    # Stopping waits for the program to start, and on a loaded machine its first task state may be
+    # entered meanwhile: moto then records the stop of that task as FAILED rather than ABORTED. Either
+    # way the execution has ended, quietly, and nothing runs after it (what this test is for).
+    embedded.assert_ended(ended_as=("ABORTED", "FAILED"))
     assert steps in ([], ["redeliver"])
 
 
