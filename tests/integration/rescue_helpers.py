@@ -98,3 +98,17 @@ def finished(aws: Any, incident_id: str, deadline_s: float = 30.0) -> dict[str, 
 
 def dispatcher(api: Api, method: str, path: str, body: Any = None) -> Any:
     return api(method, path, body, sub="dispatcher-1", roles=("dispatcher",))
+
+
+def searchable(api: Any, aed_id: str) -> bool:
+    """Whether an AED search by the patient finds it (what a runner would be sent to)."""
+    found = api("GET", "/v1/aeds/nearby", query={"lat": PATIENT[0], "lng": PATIENT[1], "radius_m": 2000})
+    assert found.status == 200, found.body
+    return aed_id in {i["aed_id"] for i in found.body["items"]}
+
+
+def on_map(api: Any, aed_id: str) -> dict[str, Any]:
+    lat, lng = PATIENT
+    bbox = f"{lng - 0.05},{lat - 0.05},{lng + 0.05},{lat + 0.05}"
+    features = api("GET", "/v1/aeds", query={"bbox": bbox}).body["features"]
+    return next(f["properties"] for f in features if f["properties"]["aed_id"] == aed_id)

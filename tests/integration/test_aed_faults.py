@@ -17,7 +17,9 @@ from tests.integration.rescue_helpers import (
     aed,
     dispatcher,
     north_of,
+    on_map,
     responder,
+    searchable,
     sent,
     sos,
     until,
@@ -47,19 +49,6 @@ def rescue_report(
         sub=rid,
         roles=("responder",),
     )
-
-
-def searchable(api: Any, aed_id: str) -> bool:
-    found = api("GET", "/v1/aeds/nearby", query={"lat": PATIENT[0], "lng": PATIENT[1], "radius_m": 2000})
-    assert found.status == 200, found.body
-    return aed_id in {i["aed_id"] for i in found.body["items"]}
-
-
-def on_map(api: Any, aed_id: str) -> dict[str, Any]:
-    lat, lng = PATIENT
-    bbox = f"{lng - 0.05},{lat - 0.05},{lng + 0.05},{lat + 0.05}"
-    features = api("GET", "/v1/aeds", query={"bbox": bbox}).body["features"]
-    return next(f["properties"] for f in features if f["properties"]["aed_id"] == aed_id)
 
 
 def claimed_by(aed_id: str) -> str | None:

@@ -3,25 +3,10 @@ search an AED that a runner found locked during a rescue (issue 9, defect 1)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.dal.aed_registry import DynamoAeds
-from tests.integration.rescue_helpers import PATIENT, aed, north_of, responder, sos
+from tests.integration.rescue_helpers import PATIENT, aed, north_of, on_map, responder, searchable, sos
 
 OWNER = {"sub": "m", "roles": ("aed_manager",)}  # rescue_helpers.aed creates the AED as "m": its manager
-
-
-def searchable(api: Any, aed_id: str) -> bool:
-    found = api("GET", "/v1/aeds/nearby", query={"lat": PATIENT[0], "lng": PATIENT[1], "radius_m": 2000})
-    assert found.status == 200, found.body
-    return aed_id in {i["aed_id"] for i in found.body["items"]}
-
-
-def on_map(api: Any, aed_id: str) -> dict[str, Any]:
-    lat, lng = PATIENT
-    bbox = f"{lng - 0.05},{lat - 0.05},{lng + 0.05},{lat + 0.05}"
-    features = api("GET", "/v1/aeds", query={"bbox": bbox}).body["features"]
-    return next(f["properties"] for f in features if f["properties"]["aed_id"] == aed_id)
 
 
 def test_an_aed_reported_locked_in_a_rescue_stays_out_of_search_when_its_manager_renames_it(api):
