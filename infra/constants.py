@@ -275,10 +275,10 @@ LAYER_SOURCE_ONLY: frozenset[str] = frozenset({"eviltransform"})
 
 # The function code asset: the repo root with everything but the two packages a handler imports
 # excluded (gitignore syntax, so new top-level folders stay out without anyone remembering to add them).
+CODE_ASSET_PACKAGES: tuple[str, ...] = ("functions", "shared")
 CODE_ASSET_EXCLUDES: tuple[str, ...] = (
     "/*",
-    "!/functions/",
-    "!/shared/",
+    *(f"!/{package}/" for package in CODE_ASSET_PACKAGES),
     "__pycache__/",
     "*.py[cod]",
     "tests/",

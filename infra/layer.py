@@ -1,8 +1,12 @@
-"""The dependency layer, built without Docker: CDK local bundling runs pip for the Lambda platform.
+"""The assets Lambda runs, built without Docker by CDK local bundling, both with bytecode for the
+runtime's Python (infra/bytecode.py says why).
 
-It installs from the wheelhouse (build/wheels, see infra/wheels.py), first fetching from PyPI whatever the
-wheelhouse lacks (nothing after `make wheels`, so synthesis is then offline). Tests skip bundling
-(context aws:cdk:bundling-stacks = []), so they never run pip.
+- The dependency layer: pip for the Lambda platform, from the wheelhouse (build/wheels, see
+  infra/wheels.py), first fetching from PyPI whatever the wheelhouse lacks (nothing after `make wheels`,
+  so synthesis is then offline).
+- The function code: the packages a handler imports (functions/, shared/).
+
+Tests skip bundling (context aws:cdk:bundling-stacks = []), so they never run pip or a compiler.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 
 from infra import constants as c
+from infra.bytecode import compile_tree, copy_code
 from infra.wheels import download, install_command, layer_hash
 
 
@@ -34,6 +39,7 @@ class PipLayerBundling:
             subprocess.run(
                 install_command(target, self._wheelhouse), check=True, capture_output=True, text=True
             )
+            compile_tree(target)
         except (subprocess.CalledProcessError, RuntimeError) as error:
             output = (
                 f"{error.stdout}{error.stderr}" if isinstance(error, subprocess.CalledProcessError) else ""
@@ -53,4 +59,31 @@ def dependencies_code() -> lambda_.Code:
             image=lambda_.Runtime.PYTHON_3_13.bundling_image,
             local=PipLayerBundling(),
         ),
+    )
+
+
+@jsii.implements(cdk.ILocalBundling)
+class CodeBundling:
+    """The function code asset: the handler packages' source and their runtime bytecode."""
+
+    def try_bundle(self, output_dir: str, *_args: Any, **_options: Any) -> bool:
+        try:
+            copy_code(Path(output_dir))
+            compile_tree(Path(output_dir))
+        except (subprocess.CalledProcessError, RuntimeError) as error:
+            output = f"{error.stderr}" if isinstance(error, subprocess.CalledProcessError) else ""
+            print(f"infra.layer: building the function code failed: {error}\n{output}", file=sys.stderr)
+            return False  # CDK then tries Docker and says it is missing
+        return True
+
+
+def function_code() -> lambda_.Code:
+    """One asset for all functions: the packages a handler imports, nothing else. Hashed from that
+    source (CODE_ASSET_EXCLUDES), so a change to anything else deploys no new code."""
+    return lambda_.Code.from_asset(
+        str(c.REPO_ROOT),
+        exclude=list(c.CODE_ASSET_EXCLUDES),
+        ignore_mode=cdk.IgnoreMode.GIT,
+        asset_hash_type=cdk.AssetHashType.SOURCE,
+        bundling=cdk.BundlingOptions(image=lambda_.Runtime.PYTHON_3_13.bundling_image, local=CodeBundling()),
     )

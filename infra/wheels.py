@@ -90,7 +90,7 @@ def install_command(target: Path, wheelhouse: Path) -> list[str]:
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        "--no-compile",  # .pyc files from this interpreter would be for the wrong Python version
+        "--no-compile",  # this interpreter's .pyc would be for another Python: infra/bytecode.py compiles
         *platform_args(),
         "--no-index",
         "--find-links",

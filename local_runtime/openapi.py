@@ -5,6 +5,7 @@ the committed copy drifts from the code."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 from typing import Any
 
@@ -18,10 +19,18 @@ DESCRIPTION = (
 )
 
 
+def documented_resolver(function: str) -> Any:
+    """The resolver a function's routes are documented by: its handler's, or, for a handler that reads
+    requests without one (the SOS, for its cold start), the one declared in its contract module."""
+    contract = f"functions.{function}.contract"
+    module = contract if importlib.util.find_spec(contract) else f"functions.{function}.handler"
+    return importlib.import_module(module).app
+
+
 def build() -> dict[str, Any]:
     document: dict[str, Any] = {}
     for name in FUNCTIONS:
-        app = importlib.import_module(f"functions.{name}.handler").app
+        app = documented_resolver(name)
         part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION))
         if not document:
             document = part

@@ -1,97 +1,121 @@
-"""Deployment settings: read from the environment once, here and nowhere else."""
+"""Deployment settings: read from the environment once, here and nowhere else.
+
+Plain dataclasses, not pydantic: the SOS function reads these on its cold start, and pydantic's import
+alone is about a fifth of what boto3 and its clients cost there (bench/cold_start.py). Each setting names
+its environment variable and the bounds a deployment may set it within; a value outside them, or one that
+does not parse, stops the function at start-up with the variable's name (``SettingError``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+
+class SettingError(ValueError):
+    """A deployment setting that does not parse or is out of bounds: a deployment mistake."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+def setting(
+    env: str,
+    default: Any,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A setting read from the environment variable ``env``; dicts are JSON objects."""
+    metadata = {"env": env, "gt": gt, "ge": ge, "le": le}
+    if isinstance(default, dict):
+        frozen = dict(default)
+        return dataclasses.field(default_factory=lambda: dict(frozen), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
-    responders_table: str = Field("rescue-nearby-responders", alias="RESPONDERS_TABLE")
-    aeds_table: str = Field("rescue-nearby-aeds", alias="AEDS_TABLE")
-    geo_table: str = Field("rescue-nearby-geo-index", alias="GEO_INDEX_TABLE")
-    incidents_table: str = Field("rescue-nearby-incidents", alias="INCIDENTS_TABLE")
-    alerts_table: str = Field("rescue-nearby-alerts", alias="ALERTS_TABLE")
-    events_table: str = Field("rescue-nearby-incident-events", alias="EVENTS_TABLE")
-    credits_table: str = Field("rescue-nearby-credits", alias="CREDITS_TABLE")
-    sos_keys_table: str = Field("rescue-nearby-sos-keys", alias="SOS_KEYS_TABLE")
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    responders_table: str = setting("RESPONDERS_TABLE", "rescue-nearby-responders")
+    aeds_table: str = setting("AEDS_TABLE", "rescue-nearby-aeds")
+    geo_table: str = setting("GEO_INDEX_TABLE", "rescue-nearby-geo-index")
+    incidents_table: str = setting("INCIDENTS_TABLE", "rescue-nearby-incidents")
+    alerts_table: str = setting("ALERTS_TABLE", "rescue-nearby-alerts")
+    events_table: str = setting("EVENTS_TABLE", "rescue-nearby-incident-events")
+    credits_table: str = setting("CREDITS_TABLE", "rescue-nearby-credits")
+    sos_keys_table: str = setting("SOS_KEYS_TABLE", "rescue-nearby-sos-keys")
     # Teaching (shared/dal/models/teaching.py)
-    training_courses_table: str = Field("rescue-nearby-training-courses", alias="TRAINING_COURSES_TABLE")
-    training_sessions_table: str = Field("rescue-nearby-training-sessions", alias="TRAINING_SESSIONS_TABLE")
-    training_registrations_table: str = Field(
-        "rescue-nearby-training-registrations", alias="TRAINING_REGISTRATIONS_TABLE"
+    training_courses_table: str = setting("TRAINING_COURSES_TABLE", "rescue-nearby-training-courses")
+    training_sessions_table: str = setting("TRAINING_SESSIONS_TABLE", "rescue-nearby-training-sessions")
+    training_registrations_table: str = setting(
+        "TRAINING_REGISTRATIONS_TABLE", "rescue-nearby-training-registrations"
     )
-    training_registration_keys_table: str = Field(
-        "rescue-nearby-training-registration-keys", alias="TRAINING_REGISTRATION_KEYS_TABLE"
+    training_registration_keys_table: str = setting(
+        "TRAINING_REGISTRATION_KEYS_TABLE", "rescue-nearby-training-registration-keys"
     )
-    training_theory_table: str = Field("rescue-nearby-training-theory", alias="TRAINING_THEORY_TABLE")
-    training_evaluations_table: str = Field(
-        "rescue-nearby-training-evaluations", alias="TRAINING_EVALUATIONS_TABLE"
+    training_theory_table: str = setting("TRAINING_THEORY_TABLE", "rescue-nearby-training-theory")
+    training_evaluations_table: str = setting(
+        "TRAINING_EVALUATIONS_TABLE", "rescue-nearby-training-evaluations"
     )
     # The Secrets Manager secret that signs session check-in codes (ARN or name).
-    checkin_secret_id: str = Field("", alias="CHECKIN_SECRET_ID")
+    checkin_secret_id: str = setting("CHECKIN_SECRET_ID", "")
     # Exams and certificates (shared/dal/certification.py)
-    examiners_table: str = Field("rescue-nearby-examiners", alias="EXAMINERS_TABLE")
-    exams_table: str = Field("rescue-nearby-exams", alias="EXAMS_TABLE")
-    exam_scores_table: str = Field("rescue-nearby-exam-scores", alias="EXAM_SCORES_TABLE")
-    certificates_table: str = Field("rescue-nearby-certificates", alias="CERTIFICATES_TABLE")
-    certificate_numbers_table: str = Field(
-        "rescue-nearby-certificate-numbers", alias="CERTIFICATE_NUMBERS_TABLE"
+    examiners_table: str = setting("EXAMINERS_TABLE", "rescue-nearby-examiners")
+    exams_table: str = setting("EXAMS_TABLE", "rescue-nearby-exams")
+    exam_scores_table: str = setting("EXAM_SCORES_TABLE", "rescue-nearby-exam-scores")
+    certificates_table: str = setting("CERTIFICATES_TABLE", "rescue-nearby-certificates")
+    certificate_numbers_table: str = setting("CERTIFICATE_NUMBERS_TABLE", "rescue-nearby-certificate-numbers")
+    certificate_reminders_table: str = setting(
+        "CERTIFICATE_REMINDERS_TABLE", "rescue-nearby-certificate-reminders"
     )
-    certificate_reminders_table: str = Field(
-        "rescue-nearby-certificate-reminders", alias="CERTIFICATE_REMINDERS_TABLE"
-    )
-    aed_inspections_table: str = Field("rescue-nearby-aed-inspections", alias="AED_INSPECTIONS_TABLE")
-    upkeep_reminders_table: str = Field("rescue-nearby-upkeep-reminders", alias="UPKEEP_REMINDERS_TABLE")
+    aed_inspections_table: str = setting("AED_INSPECTIONS_TABLE", "rescue-nearby-aed-inspections")
+    upkeep_reminders_table: str = setting("UPKEEP_REMINDERS_TABLE", "rescue-nearby-upkeep-reminders")
     # The "AED upkeep" SNS topic: reminders to AED managers (message attributes manager_id, aed_id).
-    upkeep_topic_arn: str = Field("", alias="UPKEEP_TOPIC_ARN")
-    aed_reports_table: str = Field("rescue-nearby-aed-reports", alias="AED_REPORTS_TABLE")
+    upkeep_topic_arn: str = setting("UPKEEP_TOPIC_ARN", "")
+    aed_reports_table: str = setting("AED_REPORTS_TABLE", "rescue-nearby-aed-reports")
     # Photos attached to AED fault reports (uploaded straight to S3 with a presigned POST).
-    photo_bucket: str = Field("rescue-nearby-photos", alias="PHOTO_BUCKET")
+    photo_bucket: str = setting("PHOTO_BUCKET", "rescue-nearby-photos")
     # Where the presigned POST points: empty in the cloud (S3's own endpoint); the local runtime sets its
     # embedded S3's address so a phone or curl can upload.
-    photo_upload_endpoint: str = Field("", alias="PHOTO_UPLOAD_ENDPOINT")
-    dispatch_topic_arn: str = Field("", alias="DISPATCH_TOPIC_ARN")
-    rescue_state_machine_arn: str = Field("", alias="RESCUE_STATE_MACHINE_ARN")
+    photo_upload_endpoint: str = setting("PHOTO_UPLOAD_ENDPOINT", "")
+    dispatch_topic_arn: str = setting("DISPATCH_TOPIC_ARN", "")
+    rescue_state_machine_arn: str = setting("RESCUE_STATE_MACHINE_ARN", "")
     # SNS mobile platform applications by app platform, as JSON: {"fcm": "arn:...", "apns": "arn:..."}.
     # They hold the push credentials (FCM key, APNs certificate), so ops create them outside the stack.
-    push_applications: dict[str, str] = Field(default_factory=dict, alias="PUSH_APPLICATIONS")
-    region: str = Field("cn-north-1", alias="AWS_REGION")
-    time_zone: str = Field("Asia/Shanghai", alias="TIME_ZONE")
-    presence_ttl_s: int = Field(900, alias="PRESENCE_TTL_SECONDS", gt=0)
-    geo_max_queries: int = Field(6, alias="GEO_MAX_QUERIES", ge=1)
+    push_applications: dict[str, str] = setting("PUSH_APPLICATIONS", {})
+    region: str = setting("AWS_REGION", "cn-north-1")
+    time_zone: str = setting("TIME_ZONE", "Asia/Shanghai")
+    presence_ttl_s: int = setting("PRESENCE_TTL_SECONDS", 900, gt=0)
+    geo_max_queries: int = setting("GEO_MAX_QUERIES", 6, ge=1)
     # Dispatch (the contract's defaults; every one configurable per deployment)
-    wave1_radius_m: float = Field(1000, alias="WAVE1_RADIUS_M", gt=0, le=5000)
-    wave1_size: int = Field(10, alias="WAVE1_SIZE", ge=1, le=50)
-    wave2_radius_m: float = Field(2000, alias="WAVE2_RADIUS_M", gt=0, le=5000)
-    wave2_size: int = Field(20, alias="WAVE2_SIZE", ge=0, le=50)
-    wave_wait_s: int = Field(60, alias="WAVE_WAIT_SECONDS", ge=1)
-    cpr_slots: int = Field(2, alias="CPR_SLOTS", ge=1, le=10)
-    aed_slots: int = Field(1, alias="AED_SLOTS", ge=0, le=1)
-    aed_radius_m: float = Field(1000, alias="AED_RADIUS_M", gt=0, le=5000)
-    incident_expire_s: int = Field(3 * 3600, alias="INCIDENT_EXPIRE_SECONDS", ge=1)
-    notice_lease_s: int = Field(20, alias="NOTICE_LEASE_SECONDS", ge=1)
+    wave1_radius_m: float = setting("WAVE1_RADIUS_M", 1000.0, gt=0, le=5000)
+    wave1_size: int = setting("WAVE1_SIZE", 10, ge=1, le=50)
+    wave2_radius_m: float = setting("WAVE2_RADIUS_M", 2000.0, gt=0, le=5000)
+    wave2_size: int = setting("WAVE2_SIZE", 20, ge=0, le=50)
+    wave_wait_s: int = setting("WAVE_WAIT_SECONDS", 60, ge=1)
+    cpr_slots: int = setting("CPR_SLOTS", 2, ge=1, le=10)
+    aed_slots: int = setting("AED_SLOTS", 1, ge=0, le=1)
+    aed_radius_m: float = setting("AED_RADIUS_M", 1000.0, gt=0, le=5000)
+    incident_expire_s: int = setting("INCIDENT_EXPIRE_SECONDS", 3 * 3600, ge=1)
+    notice_lease_s: int = setting("NOTICE_LEASE_SECONDS", 20, ge=1)
     # Credit points per (incident, responder, reason), as JSON: {"arrived": 10, ...}
-    credit_points: dict[str, int] = Field(
-        default_factory=lambda: {
+    credit_points: dict[str, int] = setting(
+        "CREDIT_POINTS",
+        {
             "accepted": 5,
             "arrived": 10,
             "cpr_started": 20,
             "aed_attached": 20,
             "shock_delivered": 10,
         },
-        alias="CREDIT_POINTS",
     )
 
     # Exams: the pass mark of each rubric skill, 0..100, as JSON ({"cpr": 80, ...}; all six skills). The
     # figures are this deployment's choice, set by the training centre, not quoted from a Red Cross rule.
-    pass_marks: dict[str, int] = Field(
-        default_factory=lambda: {
+    pass_marks: dict[str, int] = setting(
+        "PASS_MARKS",
+        {
             "cpr": 80,
             "aed": 80,
             "bleeding_control": 60,
@@ -99,24 +123,78 @@ class Settings(BaseModel):
             "fixation": 60,
             "carrying": 60,
         },
-        alias="PASS_MARKS",
     )
-    certificate_valid_years: int = Field(3, alias="CERTIFICATE_VALID_YEARS", ge=1, le=10)
+    certificate_valid_years: int = setting("CERTIFICATE_VALID_YEARS", 3, ge=1, le=10)
     # Where a certificate's QR code points, "{certificate_no}" filled in (e.g. a public verification page);
     # empty: the API's own GET /v1/certificates/{certificate_no}, at the host the request came to.
-    certificate_verify_url: str = Field("", alias="CERTIFICATE_VERIFY_URL")
+    certificate_verify_url: str = setting("CERTIFICATE_VERIFY_URL", "")
 
     @classmethod
-    def from_environ(cls) -> Settings:
-        # Fall back to AWS_DEFAULT_REGION, which tools set when AWS_REGION (set by Lambda) is absent.
-        env = dict(os.environ)
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings in ``environ`` (the process environment by default), each at its default when
+        its variable is absent. Falls back to AWS_DEFAULT_REGION, which tools set when AWS_REGION (set
+        by Lambda) is absent."""
+        env = dict(os.environ if environ is None else environ)
         if "AWS_REGION" not in env and "AWS_DEFAULT_REGION" in env:
             env["AWS_REGION"] = env["AWS_DEFAULT_REGION"]
-        values: dict[str, object] = {k: v for k, v in env.items() if k.isupper()}
-        for name in ("CREDIT_POINTS", "PUSH_APPLICATIONS", "PASS_MARKS"):
-            if isinstance(values.get(name), str):
-                values[name] = json.loads(str(values[name]) or "{}")
-        return cls.model_validate(values)
+        hints = get_type_hints(cls)
+        values = {
+            field.name: _parsed(field, hints[field.name], env[env_name(field.name)])
+            for field in dataclasses.fields(cls)
+            if env_name(field.name) in env
+        }
+        return cls(**values)
+
+
+def env_name(name: str) -> str:
+    """The environment variable the setting ``name`` is read from."""
+    return str(_FIELDS[name].metadata["env"])
+
+
+def default_value(name: str) -> Any:
+    """The setting's value when its variable is absent."""
+    field = _FIELDS[name]
+    return field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+
+
+def _parsed(field: dataclasses.Field[Any], kind: Any, text: str) -> Any:
+    name = field.metadata["env"]
+    try:
+        value = _typed(kind, text)
+    except (ValueError, TypeError) as error:
+        raise SettingError(f"{name}: {error}") from None
+    bounds = field.metadata
+    if (bounds["gt"] is not None and not value > bounds["gt"]) or (
+        bounds["ge"] is not None and not value >= bounds["ge"]
+    ):
+        lower = f"> {bounds['gt']}" if bounds["gt"] is not None else f">= {bounds['ge']}"
+        raise SettingError(f"{name}: {value} is not {lower}")
+    if bounds["le"] is not None and not value <= bounds["le"]:
+        raise SettingError(f"{name}: {value} is not <= {bounds['le']}")
+    return value
+
+
+def _typed(kind: Any, text: str) -> Any:
+    if kind is str:
+        return text
+    if kind is int:
+        return int(text)
+    if kind is float:
+        number = float(text)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"{text!r} is not a finite number")
+        return number
+    # dict[str, str] or dict[str, int], as a JSON object; empty text is an empty map
+    values = json.loads(text or "{}")
+    value_type = kind.__args__[1]
+    if not isinstance(values, dict) or not all(
+        isinstance(v, value_type) and not isinstance(v, bool) for v in values.values()
+    ):
+        raise ValueError(f"must be a JSON object of {value_type.__name__} values")
+    return values
+
+
+_FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
 
 
 @lru_cache(maxsize=1)

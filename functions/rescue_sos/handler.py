@@ -1,21 +1,33 @@
 """POST /v1/sos: store the emergency, alert wave 1, start the rescue workflow.
 
+Read without pydantic or Powertools' resolver (shared/api/plain.py): this function's cold start is
+someone waiting for help. The route as the OpenAPI document shows it is declared in contract.py, from
+the same rules; tests/unit/test_plain_requests.py holds the two to the same answers.
+
 Metrics, one EMF line per SOS stored: SosAccepted, RespondersAlerted and AlertsFailed (wave 1's alerts
 that SNS took and refused; the workflow re-delivers the refused ones)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from typing import Any
 
 from shared import wiring
-from shared.api.http import ERROR_RESPONSES, create_app, entry_point
-from shared.api.rescue import SosAccepted, SosBody
+from shared.api.plain import (
+    DATUMS,
+    HEADER_MAX_LENGTH,
+    LAT_BOUNDS,
+    LNG_BOUNDS,
+    NOTE_MAX_LENGTH,
+    PHONE_PATTERN,
+    Problems,
+    header,
+    json_object_body,
+    plain_entry_point,
+    response,
+)
 from shared.geo.datum import to_wgs84
-from shared.identity import ANONYMOUS
+from shared.identity import ANONYMOUS, Caller
 from shared.logic.rescue import intake
 from shared.logic.rescue.tally import AlertTally
 from shared.observability import (
@@ -27,24 +39,33 @@ from shared.observability import (
     function_metrics,
 )
 
-app = create_app()
 metrics = function_metrics()
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Apps always send one; a retry with the same key and body gets the same incident",
-    ),
-]
+
+def read_sos(event: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The SOS body's fields (every one, absent ones None: the body an idempotent retry is compared
+    by) and the Idempotency-Key; a 400 or a 422 naming every field that broke a rule."""
+    problems = Problems()
+    key = problems.optional_text(
+        header(event, "Idempotency-Key"), "header.idempotency-key", max_length=HEADER_MAX_LENGTH
+    )
+    body = json_object_body(event)
+    fields = {
+        "lat": problems.number(body, "lat", LAT_BOUNDS),
+        "lng": problems.number(body, "lng", LNG_BOUNDS),
+        "caller_phone": problems.optional_text(
+            body.get("caller_phone"), "caller_phone", pattern=PHONE_PATTERN
+        ),
+        "note": problems.optional_text(body.get("note"), "note", strip=True, max_length=NOTE_MAX_LENGTH),
+        "crs": problems.optional_choice(body, "crs", DATUMS),
+    }
+    problems.raise_any()
+    return fields, key
 
 
-@app.post(
-    "/v1/sos", responses={202: {"description": "Stored; responders are being alerted"}, **ERROR_RESPONSES}
-)
-def raise_sos(body: SosBody, idempotency_key: IdempotencyKey = None) -> Response[SosAccepted]:
-    lat, lng = to_wgs84(body.lat, body.lng, body.crs)
+def raise_sos(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    body, idempotency_key = read_sos(event)
+    lat, lng = to_wgs84(body["lat"], body["lng"], body["crs"])
     alerts = AlertTally(wiring.notifier)
     answer = intake.raise_sos(
         wiring.incidents(),
@@ -54,11 +75,11 @@ def raise_sos(body: SosBody, idempotency_key: IdempotencyKey = None) -> Response
         intake.SosRequest(
             lat=lat,
             lng=lng,
-            caller_phone=body.caller_phone,
-            note=body.note,
+            caller_phone=body["caller_phone"],
+            note=body["note"],
             caller=ANONYMOUS,  # API Gateway passes no claims to an anonymous route
             idempotency_key=idempotency_key,
-            body=body.model_dump(mode="json"),
+            body=body,
         ),
         wiring.policy(),
         datetime.now(UTC),
@@ -67,9 +88,7 @@ def raise_sos(body: SosBody, idempotency_key: IdempotencyKey = None) -> Response
         count(metrics, SOS_ACCEPTED, 1)
         count(metrics, RESPONDERS_ALERTED, alerts.published)
         count(metrics, ALERTS_FAILED, alerts.failed)
-    return Response(
-        202, content_types.APPLICATION_JSON, SosAccepted(incident_id=answer.incident_id, status=answer.status)
-    )
+    return response(202, {"incident_id": answer.incident_id, "status": answer.status})
 
 
-lambda_handler = flushed_per_invocation(metrics)(entry_point(app))
+lambda_handler = flushed_per_invocation(metrics)(plain_entry_point("POST", "/v1/sos", raise_sos))

@@ -22,8 +22,8 @@ from infra.constructs.aed_faults import ReportPhotos
 from infra.constructs.data import DataTables
 from infra.constructs.notifications import Notifications
 from infra.constructs.rescue import RescueWorkflow
-from infra.layer import dependencies_code
-from shared.config import Settings
+from infra.layer import dependencies_code, function_code
+from shared.config import default_value, env_name
 from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -51,9 +51,9 @@ DISPATCH_SETTINGS = (
 EXAM_SETTINGS = ("pass_marks", "certificate_valid_years", "certificate_verify_url")
 DISPATCH_TOPIC_ARN = "DISPATCH_TOPIC_ARN"
 UPKEEP_TOPIC_ARN = "UPKEEP_TOPIC_ARN"
-PUSH_APPLICATIONS = str(Settings.model_fields["push_applications"].alias)
+PUSH_APPLICATIONS = env_name("push_applications")
 RESCUE_STATE_MACHINE_ARN = "RESCUE_STATE_MACHINE_ARN"
-PHOTO_BUCKET = str(Settings.model_fields["photo_bucket"].alias)
+PHOTO_BUCKET = env_name("photo_bucket")
 
 
 def _env_value(value: object) -> str:
@@ -63,12 +63,8 @@ def _env_value(value: object) -> str:
 
 def settings_environment(*, dispatch: bool = False, exams: bool = False) -> dict[str, str]:
     """Deployment settings a function reads (shared/config.py), at their code defaults."""
-    fields = Settings.model_fields
     names = COMMON_SETTINGS + (DISPATCH_SETTINGS if dispatch else ()) + (EXAM_SETTINGS if exams else ())
-    return {
-        str(fields[name].alias): _env_value(fields[name].get_default(call_default_factory=True))
-        for name in names
-    }
+    return {env_name(name): _env_value(default_value(name)) for name in names}
 
 
 def _role_wildcard_reason(grants: c.FunctionGrants) -> str:
@@ -105,10 +101,7 @@ class Functions(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="Rescue Nearby run-time dependencies (infra/lambda-requirements.txt)",
         )
-        # One asset for all functions: the packages a handler imports, nothing else.
-        code = lambda_.Code.from_asset(
-            str(c.REPO_ROOT), exclude=list(c.CODE_ASSET_EXCLUDES), ignore_mode=cdk.IgnoreMode.GIT
-        )
+        code = function_code()
         env_var = {spec.model: spec.env_var for spec in c.TABLES}
         self.functions: dict[str, lambda_.Function] = {}
         for name in ALL_FUNCTIONS:

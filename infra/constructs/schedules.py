@@ -20,7 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants as c
-from shared.config import Settings
+from shared.config import default_value
 from shared.routes import SCHEDULES, Schedule
 
 
@@ -35,7 +35,7 @@ def schedule_input(schedule: Schedule) -> dict[str, str]:
 
 
 def deployment_time_zone() -> str:
-    return str(Settings.model_fields["time_zone"].get_default())
+    return str(default_value("time_zone"))
 
 
 class Schedules(Construct):

@@ -9,9 +9,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import constants as c
-from shared.config import Settings
+from shared.config import env_name
 
-CHECKIN_SECRET_ID = str(Settings.model_fields["checkin_secret_id"].alias)
+CHECKIN_SECRET_ID = env_name("checkin_secret_id")
 
 
 class CheckinSecret(Construct):

@@ -12,17 +12,25 @@ from typing import Annotated, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, create_model
 
-Lat = Annotated[float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False, description="WGS-84 latitude")]
-Lng = Annotated[float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False, description="WGS-84 longitude")]
+from shared.api.plain import LAT_BOUNDS, LNG_BOUNDS, PHONE_PATTERN
+
+Lat = Annotated[
+    float,
+    Strict(),
+    Field(ge=LAT_BOUNDS[0], le=LAT_BOUNDS[1], allow_inf_nan=False, description="WGS-84 latitude"),
+]
+Lng = Annotated[
+    float,
+    Strict(),
+    Field(ge=LNG_BOUNDS[0], le=LNG_BOUNDS[1], allow_inf_nan=False, description="WGS-84 longitude"),
+]
 Crs = Annotated[
-    Literal["wgs84", "gcj02"] | None,
+    Literal["wgs84", "gcj02"] | None,  # plain.DATUMS
     Field(description="Datum of lat/lng; gcj02 (AMap/Tencent) is converted, WGS-84 is stored"),
 ]
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalText = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, max_length=500)] | None
-Phone = Annotated[
-    str, Strict(), StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$"), Field(description="E.164")
-]
+Phone = Annotated[str, Strict(), StringConstraints(pattern=PHONE_PATTERN), Field(description="E.164")]
 
 
 class Body(BaseModel):

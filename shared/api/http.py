@@ -7,8 +7,7 @@ Handlers stay thin: ``app = create_app()``, routes that parse and call logic, an
 from __future__ import annotations
 
 import json
-import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -18,12 +17,12 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.shared.json_encoder import Encoder
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from shared.errors import DomainError, Forbidden, Unauthorized
+from shared.api.plain import authorize, error_response, log_unexpected
+from shared.errors import DomainError
 from shared.identity import Caller, caller_from_claims
 from shared.observability import logger
-from shared.routes import find_route
 
 
 class ErrorBody(BaseModel):
@@ -120,67 +119,21 @@ def current_caller(app: APIGatewayRestResolver) -> Caller:
     return caller_from_claims(authorizer.get("claims"))
 
 
-def authorize(event: Mapping[str, Any]) -> Caller:
-    """Enforce the route table's roles before anything reads the request. Unknown routes pass through
-    to the resolver's 404; API Gateway has already refused missing tokens on protected routes, and the
-    check is repeated here so that a misconfigured authorizer fails closed."""
-    route = find_route(str(event.get("httpMethod", "")), str(event.get("resource", "")))
-    context = event.get("requestContext") or {}
-    caller = caller_from_claims((context.get("authorizer") or {}).get("claims"))
-    if route is None or route.roles is None:
-        return caller
-    if not caller.signed_in:
-        raise Unauthorized("a valid bearer token is required")
-    if route.roles and not caller.has_any(route.roles):
-        raise Forbidden("your role may not use this route")
-    return caller
-
-
 def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @logger.inject_lambda_context(clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             authorize(event)
         except DomainError as error:
-            return _proxy_error(error.status, error.code, error.message)
+            return error_response(error.status, error.code, error.message)
         _json_bodies(event)
         try:
             return app.resolve(event, context)
         except Exception as error:  # the last line of defence: log it, answer in the contract's shape
-            logger.error(
-                "unhandled error",
-                extra={"exception_name": type(error).__name__, "exception": _stack_without_input(error)},
-            )
-            return _proxy_error(500, "internal_error", "internal error")
+            log_unexpected(error)
+            return error_response(500, "internal_error", "internal error")
 
     return lambda_handler
-
-
-def _stack_without_input(error: BaseException) -> str:
-    """The traceback Python would print, with each exception named by its type only: a message may
-    quote the request (pydantic's ValidationError does, input_value='+8613800000001'). For a
-    ValidationError, the fields and the rules that failed."""
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    parts: list[str] = []
-    for each in reversed(chain):
-        parts.append("Traceback (most recent call last):\n")
-        parts.extend(traceback.format_tb(each.__traceback__))
-        parts.append(f"{_without_input(each)}\n\n")
-    return "".join(parts).rstrip("\n")
-
-
-def _without_input(error: BaseException) -> str:
-    name = f"{type(error).__module__}.{type(error).__qualname__}"
-    if isinstance(error, ValidationError):
-        problems = error.errors(include_url=False, include_input=False, include_context=False)
-        return f"{name}: {error.title}: " + "; ".join(
-            f"{'.'.join(str(x) for x in p['loc'])} ({p['type']})" for p in problems
-        )
-    return name
 
 
 def _json_bodies(event: dict[str, Any]) -> None:
@@ -191,12 +144,3 @@ def _json_bodies(event: dict[str, Any]) -> None:
         for key in list(headers):
             if key.lower() == "content-type":
                 headers[key] = ["application/json"] if name == "multiValueHeaders" else "application/json"
-
-
-def _proxy_error(status: int, code: str, message: str) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
-        "isBase64Encoded": False,
-    }

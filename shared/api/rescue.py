@@ -8,13 +8,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Strict, StringConstraints
 
 from shared.api.fields import Body, Crs, Lat, Lng, Phone
+from shared.api.plain import NOTE_MAX_LENGTH
 
 
 class SosBody(Body):
     lat: Lat
     lng: Lng
     caller_phone: Phone | None = None
-    note: Annotated[str, Strict(), StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    note: (
+        Annotated[str, Strict(), StringConstraints(strip_whitespace=True, max_length=NOTE_MAX_LENGTH)] | None
+    ) = None
     crs: Crs = None
 
 

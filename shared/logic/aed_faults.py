@@ -20,10 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from ulid import ULID
-
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.logic.aed_registry import index_aed
+from shared.logic.ids import new_id
 from shared.logic.ports import Aed, AedRepository, GeoIndex
 
 REPORT_KINDS = ("locked", "missing", "broken", "wrong_location")
@@ -125,7 +124,7 @@ class AedFaults:
             raise ValidationFailed(f"photo_content_type: one of {', '.join(PHOTO_TYPES)}")
         if self.repo.get(aed_id) is None:
             raise NotFound("AED not found")
-        report_id = str(ULID())
+        report_id = new_id()
         photo_key = f"aed-reports/{aed_id}/{report_id}.{PHOTO_TYPES[photo_type]}" if photo_type else None
         report = FaultReport(
             aed_id=aed_id,

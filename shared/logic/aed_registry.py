@@ -10,10 +10,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from ulid import ULID
-
 from shared.errors import NotFound, ValidationFailed
 from shared.logic.hours import is_open, validate_opening_hours
+from shared.logic.ids import new_id
 from shared.logic.ports import AED_MAP, AED_USABLE, CLAIM, Aed, AedRepository, GeoIndex, Hit
 from shared.logic.responders import Page, paginate
 
@@ -76,7 +75,7 @@ def create_aed(
     if fields.lat is None or fields.lng is None or not fields.name or not fields.opening_hours:
         raise ValidationFailed("lat, lng, name and opening_hours are required")
     aed = Aed(
-        aed_id=str(ULID()),
+        aed_id=new_id(),
         lat=fields.lat,
         lng=fields.lng,
         name=fields.name,

@@ -28,10 +28,9 @@ from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from ulid import ULID
-
 from shared.errors import NotFound, ValidationFailed
 from shared.logic.aed_faults import change_aed
+from shared.logic.ids import new_id
 from shared.logic.ports import Aed, AedRepository, GeoIndex
 
 CHECKS = ("self_test_light", "pads_sealed_in_date", "battery", "cabinet", "signage")
@@ -186,7 +185,7 @@ def record_inspection(
     today = local_today(now, time_zone)
     inspected_on = _check_new_inspection(new, today)
     inspection = Inspection(
-        inspection_id=str(ULID()),
+        inspection_id=new_id(),
         aed_id=aed_id,
         inspected_on=inspected_on,
         inspector=inspector,

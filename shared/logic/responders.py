@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ulid import ULID
-
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Caller
+from shared.logic.ids import new_id
 from shared.logic.ports import (
     RESPONDER,
     Credit,
@@ -52,7 +51,7 @@ def certificate_valid(responder: Responder, now: datetime, time_zone: str) -> bo
 
 def create_responder(repo: ResponderRepository, new: NewResponder, now: datetime) -> Responder:
     responder = Responder(
-        responder_id=str(ULID()),
+        responder_id=new_id(),
         name=new.name,
         phone=new.phone,
         certificate_no=new.certificate_no,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -10,7 +11,7 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from infra import constants as c
-from shared.config import settings
+from shared.config import env_name, settings
 from shared.dal.models import teaching
 from shared.dal.models.aed_faults import AedReportModel
 from shared.dal.models.aed_registry import AedModel
@@ -130,7 +131,7 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
 @pytest.mark.parametrize("spec", c.TABLES, ids=lambda s: s.construct_id)
 def test_env_var_is_the_setting_the_model_reads_its_table_name_from(spec: c.TableSpec) -> None:
     """A table's name reaches a function in spec.env_var; the model must take its name from that setting."""
-    fields = {str(f.alias): name for name, f in type(settings()).model_fields.items()}
+    fields = {env_name(f.name): f.name for f in dataclasses.fields(settings())}
     assert spec.env_var in fields
     assert getattr(settings(), fields[spec.env_var]) == spec.model.Meta.table_name
     others = [s for s in c.TABLES if s is not spec]

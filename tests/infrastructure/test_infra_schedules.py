@@ -38,7 +38,7 @@ def test_one_schedule_per_entry_and_a_function_for_each(synthesized: Synthesized
 def test_schedule_runs_its_cron_in_the_deployment_time_zone_with_retries(synthesized, entry) -> None:
     props = schedule_of(synthesized, entry.function)
     assert props["ScheduleExpression"] == entry.cron
-    assert props["ScheduleExpressionTimezone"] == Settings.model_validate({}).time_zone == "Asia/Shanghai"
+    assert props["ScheduleExpressionTimezone"] == Settings.from_environ({}).time_zone == "Asia/Shanghai"
     assert props["State"] == "ENABLED" and props["FlexibleTimeWindow"] == {"Mode": "OFF"}
     target = props["Target"]
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 21600}

@@ -3,10 +3,9 @@ what the code generates."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-from local_runtime.openapi import render
+from local_runtime.openapi import documented_resolver, render
 from shared.routes import FUNCTIONS, ROUTES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
@@ -14,7 +13,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
 def test_each_function_serves_exactly_its_routes_in_the_route_table():
     for name in FUNCTIONS:
-        app = importlib.import_module(f"functions.{name}.handler").app
+        app = documented_resolver(name)
         served = {(method, path) for path, methods in _paths(app).items() for method in methods}
         expected = {(r.method, r.path) for r in ROUTES if r.function == name}
         assert served == expected, name

@@ -23,10 +23,10 @@ CAPABILITIES = (
 )
 # What several capabilities share, per layer: mechanisms, not capabilities.
 SHARED = {
-    "shared/logic": {"ports", "concurrency", "hours"},
+    "shared/logic": {"ports", "concurrency", "hours", "ids"},
     "shared/dal": {"conditions", "connection", "geo_index", "tables", "mapping", "models"},
     "shared/dal/models": {"geo_index"},
-    "shared/api": {"fields", "http", "params"},
+    "shared/api": {"fields", "http", "params", "plain"},
     "shared/messaging": {"sns"},
     "infra/constructs": {"api", "data", "functions", "identity", "notifications", "schedules"},
 }

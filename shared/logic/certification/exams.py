@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ulid import ULID
-
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Caller
 from shared.logic.certification import certificates as certs
@@ -27,6 +25,7 @@ from shared.logic.certification.ports import (
     ResponderCertificates,
     Score,
 )
+from shared.logic.ids import new_id
 from shared.logic.teaching.records import Registration, TrainingRecords
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -135,7 +134,7 @@ def create_exam(
     excluded = set(new.candidate_ids).union(*(a.instructors for a in assessed))
     examiner = _examiner_for(pool, new.examiner_id, excluded, set(new.candidate_ids), now)
     exam = Exam(
-        exam_id=str(ULID()),
+        exam_id=new_id(),
         course_id=new.course_id,
         site=new.site,
         starts_at=new.starts_at,

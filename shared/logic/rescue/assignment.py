@@ -8,12 +8,11 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from ulid import ULID
-
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.geo.distance import haversine_m
 from shared.identity import Caller
 from shared.logic.aed_faults import AedFaults, FaultReport, PhotoUpload
+from shared.logic.ids import new_id
 from shared.logic.rescue.notices import NoticesPending, deliver, stand_down_the_rest
 from shared.logic.rescue.policy import EVENT_TYPES, STAFF, Policy, epoch, option_of
 from shared.logic.rescue.ports import (
@@ -107,7 +106,7 @@ def record_event(
     )
     if event_type not in EVENT_TYPES:
         raise ValidationFailed(f"type: one of {', '.join(EVENT_TYPES)}")
-    event = IncidentEvent(incident_id, str(ULID()), event_type, caller.sub, actor_role, now, lat, lng)
+    event = IncidentEvent(incident_id, new_id(), event_type, caller.sub, actor_role, now, lat, lng)
     store.add_event(event)
     if event_type == "arrived":
         store.advance_status(incident_id, "on_scene", ("dispatching", "responding"))
@@ -164,7 +163,7 @@ def report_aed_in_rescue(
     )
     store.add_event(
         IncidentEvent(
-            incident_id, str(ULID()), "aed_reported", caller.sub, role, now, detail=f"{aed_id}: {kind}"
+            incident_id, new_id(), "aed_reported", caller.sub, role, now, detail=f"{aed_id}: {kind}"
         )
     )
     faulty = option_of(incident, aed_id)
@@ -181,7 +180,7 @@ def report_aed_in_rescue(
         store.add_event(
             IncidentEvent(
                 incident_id,
-                str(ULID()),
+                new_id(),
                 "aed_rerouted",
                 None,
                 "system",

@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ulid import ULID
-
 from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.logic.ids import new_id
 from shared.logic.rescue.notices import deliver_pending, stand_down_the_rest
 from shared.logic.rescue.policy import OUTCOMES, Policy, incident_or_404
 from shared.logic.rescue.ports import (
@@ -35,7 +34,7 @@ def close_incident(
     closed = store.close(incident_id, outcome, now)
     if closed is None:
         raise Conflict("the incident is already closed", code="already_closed")
-    store.add_event(IncidentEvent(incident_id, str(ULID()), "closed", None, "system", now, detail=outcome))
+    store.add_event(IncidentEvent(incident_id, new_id(), "closed", None, "system", now, detail=outcome))
     if closed.closure_token:
         workflow.resume(closed.closure_token)
     return closed

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ulid import ULID
-
 from shared.errors import Conflict
 from shared.identity import Caller
 from shared.logic.concurrency import each, together
 from shared.logic.hours import is_open
+from shared.logic.ids import new_id
 from shared.logic.ports import AED_USABLE, CLAIM, RESPONDER, GeoIndex
 from shared.logic.rescue.notices import deliver
 from shared.logic.rescue.policy import Policy, epoch
@@ -65,7 +64,7 @@ def raise_sos(
     body_hash = _sha256(json.dumps(request.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     key_hash = _sha256(request.idempotency_key) if request.idempotency_key else None
     incident = Incident(
-        incident_id=str(ULID()),
+        incident_id=new_id(),
         status="dispatching",
         lat=request.lat,
         lng=request.lng,

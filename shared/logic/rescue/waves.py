@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ulid import ULID
-
 from shared.logic.concurrency import each
+from shared.logic.ids import new_id
 from shared.logic.ports import RESPONDER, GeoIndex
 from shared.logic.rescue.notices import NoticesPending, deliver, deliver_pending, stand_down_the_rest
 from shared.logic.rescue.policy import Policy, epoch, incident_or_404
@@ -106,7 +105,7 @@ def declare_unanswered(
         return {"unanswered": False, "declared": False}
     declared = store.mark_unanswered(incident_id)
     if declared:
-        store.add_event(IncidentEvent(incident_id, str(ULID()), "unanswered", None, "system", now))
+        store.add_event(IncidentEvent(incident_id, new_id(), "unanswered", None, "system", now))
         notifier.tell_dispatch_centre(
             incident_id,
             f"Incident {incident_id} at {incident.lat:.5f},{incident.lng:.5f}: "

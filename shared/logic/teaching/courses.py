@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from ulid import ULID
-
 from shared.errors import NotFound, ValidationFailed
+from shared.logic.ids import new_id
 from shared.logic.ports import GeoIndex
 from shared.logic.teaching.ports import TRAINING_SESSION, TeachingStore
 from shared.logic.teaching.records import Course, Session, TheoryModule
@@ -62,7 +61,7 @@ def create_course(store: TeachingStore, new: NewCourse, creator: str, now: datet
     if len(set(ids)) != len(ids):
         raise ValidationFailed("theory_modules: module_id must be unique within the course")
     course = Course(
-        course_id=str(ULID()),
+        course_id=new_id(),
         title=new.title,
         created_by=creator,
         created_at=now,
@@ -106,7 +105,7 @@ def create_session(store: TeachingStore, geo: GeoIndex, new: NewSession, now: da
         raise ValidationFailed("capacity: at least 1")
     course = get_course(store, new.course_id)
     session = Session(
-        session_id=str(ULID()),
+        session_id=new_id(),
         course_id=course.course_id,
         site=new.site,
         lat=new.lat,

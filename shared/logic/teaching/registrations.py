@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ulid import ULID
-
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.identity import Caller
+from shared.logic.ids import new_id
 from shared.logic.ports import TextMessages
 from shared.logic.teaching.ports import AlreadyRegistered, Contended, TeachingStore
 from shared.logic.teaching.records import Registration, Session
@@ -49,7 +48,7 @@ def register(
     if session.ends_at <= now:
         raise Conflict("the session is over", code="session_over")
     registration = Registration(
-        registration_id=str(ULID()),
+        registration_id=new_id(),
         session_id=session.session_id,
         course_id=session.course_id,
         person_id=person_id,
