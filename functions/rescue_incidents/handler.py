@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from shared import wiring
 from shared.api.aed_faults import PhotoUploadOut, RescueReportBody, RescueReportCreated
 from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
+from shared.api.params import EventIdempotencyKey
 from shared.api.rescue import (
     AedAssignment,
     CloseAnswer,
@@ -50,7 +51,7 @@ def respond(incident_id: str, body: ResponseBody) -> ResponseAnswer:
 
 
 @app.post("/v1/incidents/<incident_id>/events", responses=ERROR_RESPONSES)
-def report(incident_id: str, body: EventBody) -> EventAnswer:
+def report(incident_id: str, body: EventBody, idempotency_key: EventIdempotencyKey = None) -> EventAnswer:
     lat, lng = body.lat, body.lng
     if lat is not None and lng is not None:
         lat, lng = to_wgs84(lat, lng, body.crs)
@@ -63,6 +64,7 @@ def report(incident_id: str, body: EventBody) -> EventAnswer:
         lat,
         lng,
         datetime.now(UTC),
+        idempotency_key,
     )
     return EventAnswer(incident_id=incident_id, type=event.type, at=event.at)
 

@@ -9,32 +9,21 @@ through both, the 202s included (this route hands over to handler.py's own)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from functions.rescue_sos import handler
 from shared.api.http import ERROR_RESPONSES, create_app, current_caller, entry_point
-from shared.api.plain import HEADER_MAX_LENGTH
+from shared.api.params import SosIdempotencyKey
 from shared.api.rescue import SosAccepted, SosBody
 
 app = create_app()
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=HEADER_MAX_LENGTH,
-        description="Apps always send one; a retry with the same key and body gets the same incident",
-    ),
-]
 
 
 @app.post(
     "/v1/sos", responses={202: {"description": "Stored; responders are being alerted"}, **ERROR_RESPONSES}
 )
-def raise_sos(body: SosBody, idempotency_key: IdempotencyKey = None) -> Response[SosAccepted]:
+def raise_sos(body: SosBody, idempotency_key: SosIdempotencyKey = None) -> Response[SosAccepted]:
     answer = handler.raise_sos(app.current_event.raw_event, current_caller(app))
     return Response(
         answer["statusCode"], content_types.APPLICATION_JSON, SosAccepted(**json.loads(answer["body"]))

@@ -47,7 +47,7 @@ def read_sos(event: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     by) and the Idempotency-Key; a 400 or a 422 naming every field that broke a rule."""
     problems = Problems()
     key = problems.optional_text(
-        header(event, "Idempotency-Key"), "header.idempotency-key", max_length=HEADER_MAX_LENGTH
+        header(event, "Idempotency-Key"), "header.idempotency-key", max_length=HEADER_MAX_LENGTH, clean=False
     )
     body = json_object_body(event)
     fields = {

@@ -10,8 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from shared.api import plain
 from shared.api.plain import LAT_BOUNDS, LNG_BOUNDS, PHONE_PATTERN
 
 Lat = Annotated[
@@ -34,9 +45,24 @@ Phone = Annotated[str, Strict(), StringConstraints(pattern=PHONE_PATTERN), Field
 
 
 class Body(BaseModel):
-    """A request body: unknown fields are ignored, so older servers accept newer apps' requests."""
+    """A request body: unknown fields are ignored, so older servers accept newer apps' requests.
+
+    No text a client sends carries control characters (NUL, escape sequences, ...: they break logs,
+    SMS and the screens that show them), except newline and tab in multi-line fields (notes and
+    descriptions, by name: ``shared.api.plain.multi_line``). Checked here once for every field of every
+    body, so a new field cannot forget it."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        multi_line = bool(info.field_name and plain.multi_line(info.field_name))
+        for text in texts:
+            if isinstance(text, str) and plain.has_control_characters(text, multi_line):
+                raise PydanticCustomError("control_characters", plain.control_characters_message(multi_line))
+        return value
 
 
 def declarations(model: type[BaseModel], names: Iterable[str] | None = None) -> dict[str, Any]:

@@ -77,8 +77,23 @@ def _serialize(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"), cls=Encoder, ensure_ascii=False)
 
 
+def _json_object(text: str) -> dict[str, Any]:
+    """The body as the contract says it is: a JSON object. Anything else reads as undecodable, so the
+    answer is the 400 below: a JSON array (Powertools would validate its first element), and a body
+    nested deeper than Python's decoder goes (RecursionError: a 500 otherwise)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deep", text, 0) from None
+    if not isinstance(value, dict):
+        raise json.JSONDecodeError("not a JSON object", text, 0)
+    return value
+
+
 def create_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, serializer=_serialize)
+    app = APIGatewayRestResolver(
+        enable_validation=True, serializer=_serialize, json_body_deserializer=_json_object
+    )
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response[str]:

@@ -1,12 +1,14 @@
-"""Query parameters shared by the search routes (strings on the wire, parsed and bounded here)."""
+"""Query parameters shared by the search routes (strings on the wire, parsed and bounded here), and the
+Idempotency-Key header."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
+from shared.api.plain import HEADER_MAX_LENGTH
 from shared.errors import ValidationFailed
 
 LatQ = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, description="WGS-84 latitude")]
@@ -15,6 +17,26 @@ RadiusQ = Annotated[float, Query(ge=0, le=5000, allow_inf_nan=False, description
 LimitQ = Annotated[int, Query(ge=1, le=100, description="page size, at most 100")]
 TokenQ = Annotated[str | None, Query(max_length=20, description="from the previous page")]
 CrsQ = Annotated[str | None, Query(pattern="^(wgs84|gcj02)$", description="datum of lat/lng")]
+
+SosIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=HEADER_MAX_LENGTH,
+        description="Apps always send one; a retry with the same key and body gets the same incident",
+    ),
+]
+EventIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=HEADER_MAX_LENGTH,
+        description=(
+            "A retry with the same key records the event once. arrived, cpr_started and aed_attached are "
+            "once per responder and ems_arrived once per incident anyway; shock_delivered needs the key"
+        ),
+    ),
+]
 
 
 def aware(at: datetime | None, now: datetime) -> datetime:

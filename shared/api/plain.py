@@ -46,6 +46,26 @@ _WHITE_SPACE = (
 )
 
 
+# Control characters (Unicode Cc: C0, DEL, C1); newline and tab are allowed in multi-line fields.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def multi_line(field: str) -> bool:
+    """Fields that hold free prose: notes and descriptions."""
+    return field == "note" or field.endswith("_note") or field == "description"
+
+
+def has_control_characters(text: str, multi_line: bool) -> bool:
+    return (_CONTROL_BUT_LINES if multi_line else _CONTROL).search(text) is not None
+
+
+def control_characters_message(multi_line: bool) -> str:
+    return "String should not contain control characters" + (
+        " other than newline and tab" if multi_line else ""
+    )
+
+
 def json_object_body(event: Mapping[str, Any]) -> dict[str, Any]:
     """The request's body as a JSON object (base64 decoded when API Gateway encoded it). Read as JSON
     whatever the content type, as every route does (shared/api/http.py)."""
@@ -121,8 +141,10 @@ class Problems:
         strip: bool = False,
         max_length: int | None = None,
         pattern: str | None = None,
+        clean: bool = True,
     ) -> str | None:
-        """An optional string (absent or null: None); strict: 5 is not "5"."""
+        """An optional string (absent or null: None); strict: 5 is not "5". ``clean``: without control
+        characters, as every body field (shared/api/fields.py Body); headers are not bodies."""
         if value is None:
             return None
         if not isinstance(value, str):
@@ -139,6 +161,8 @@ class Problems:
             self.add(where, f"String should have at most {max_length} characters")
         elif pattern is not None and re.fullmatch(pattern, value) is None:
             self.add(where, f"String should match pattern '{pattern}'")
+        elif clean and has_control_characters(value, multi_line(where)):
+            self.add(where, control_characters_message(multi_line(where)))
         return value
 
     def optional_choice(self, body: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Strict, StringConstraints
+from pydantic import BaseModel, Field, Strict, StringConstraints
 
 from shared.api.fields import Body, Crs, Lat, Lng, Phone
 from shared.api.plain import NOTE_MAX_LENGTH
@@ -93,6 +93,9 @@ class IncidentView(BaseModel):
     alerts: list[AlertView]
     events: list[EventView]
     caller_phone: str | None = None
+    caller_phone_unverified: bool | None = Field(
+        None, description="True: typed by an anonymous caller in the SOS, and nothing checked it"
+    )
     note: str | None = None
     slots: dict[str, int] | None = None
     aed: AedAssignment | None = None

@@ -311,6 +311,33 @@ class DynamoIncidents:
     def add_event(self, event: IncidentEvent) -> None:
         to_model(EventModel, event).save()
 
+    def add_event_once(self, event: IncidentEvent, once_key: str) -> IncidentEvent:
+        """The event and its once-only key in one transaction; when the key exists, the event it
+        names. Concurrent writers of one key conflict (TransactionConflict): tried again, briefly."""
+        key = SosKeyModel(
+            key_hash=once_key,
+            incident_id=event.incident_id,
+            body_hash=event.event_id,  # for an event's key: the event it recorded
+            expires_at=int(time.time() + SOS_KEY_TTL.total_seconds()),
+        )
+        for attempt in range(4):
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    tx.save(key, condition=SosKeyModel.key_hash.does_not_exist())
+                    tx.save(to_model(EventModel, event))
+                return event
+            except TransactWriteError as error:
+                reasons = error.cancellation_reasons or []
+                codes = {reason.code for reason in reasons if reason is not None}
+                if "ConditionalCheckFailed" in codes:
+                    existing = SosKeyModel.get(once_key, consistent_read=True)
+                    first = EventModel.get(event.incident_id, existing.body_hash, consistent_read=True)
+                    return from_model(IncidentEvent, first)
+                if "TransactionConflict" not in codes or attempt == 3:
+                    raise
+                time.sleep(0.02 * (attempt + 1))  # another writer of this key is committing
+        raise AssertionError("unreachable")
+
     def events(self, incident_id: str) -> list[IncidentEvent]:
         return [from_model(IncidentEvent, m) for m in EventModel.query(incident_id, consistent_read=True)]
 

@@ -107,3 +107,33 @@ def test_an_error_in_our_own_code_is_a_logged_500_without_the_request(api, log_l
     assert "Traceback (most recent call last)" in logged["exception"]
     assert f"in {bug.__name__}" in logged["exception"]  # the stack reaches the failing line
     assert PHONE[3:] not in json.dumps(lines, ensure_ascii=False)  # neither the body nor the input
+
+
+def _body_routes() -> list[Any]:
+    from shared.routes import ROUTES
+
+    return [r for r in ROUTES if r.method in {"POST", "PUT", "PATCH"}]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 967 + "]" * 967,
+        '{"a":' * 5000 + "1" + "}" * 5000,
+        '[{"lat": 30.25, "lng": 120.16}]',
+        "5",
+        "null",
+    ],
+    ids=["nested-array", "nested-object", "array-of-object", "number", "null"],
+)
+@pytest.mark.parametrize("route", _body_routes(), ids=lambda r: f"{r.method} {r.path}")
+def test_no_body_is_a_5xx_on_any_route(api, log_lines, route, raw):
+    """Every route that reads a body answers a body that is not a JSON object, however deep, with a
+    400, as the anonymous SOS does, and logs no unhandled error."""
+    from shared.identity import ROLES
+
+    path = route.path.replace("{", "").replace("}", "")  # any id: the body is read first
+    reply = api(route.method, path, raw_body=raw, sub="admin-1", roles=tuple(sorted(ROLES)))
+    assert reply.status == 400, (reply.status, reply.body)
+    assert reply.body["error"]["code"] == "malformed_request"
+    assert unhandled(log_lines()) == []

@@ -44,7 +44,9 @@ class IncidentModel(Model):
 
 
 class SosKeyModel(Model):
-    """An SOS Idempotency-Key, written in one transaction with its incident: a retry finds it."""
+    """An idempotency key, written in one transaction with what it guards, so a retry finds it: an SOS's
+    Idempotency-Key with its incident, or an event's once-only key with that event (body_hash then
+    holds the event's id; shared.logic.rescue.assignment.once_key)."""
 
     class Meta:
         table_name = _settings.sos_keys_table

@@ -5,6 +5,7 @@ unusable, which sends its runner to the next usable AED or to CPR."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,6 +92,26 @@ def _role_preferences(incident: Incident, alert: Alert) -> list[tuple[str, AedOp
     return aed_choices + cpr_choices if aed_first else cpr_choices + aed_choices
 
 
+# Facts that happen once: a responder arrives, starts CPR, attaches the AED once; the ambulance arrives
+# once. A repeat (a retry, a double tap, an app re-sending) answers the first record and stores nothing.
+# Shocks repeat for real, so only a retry of the same request (its Idempotency-Key) is one.
+ONCE_PER_RESPONDER = frozenset({"arrived", "cpr_started", "aed_attached"})
+ONCE_PER_INCIDENT = frozenset({"ems_arrived"})
+
+
+def once_key(incident_id: str, actor: str | None, event_type: str, idempotency_key: str | None) -> str | None:
+    """The key that makes an event once-only, hashed (never stored as sent); None: every one is new."""
+    if event_type in ONCE_PER_INCIDENT:
+        parts = ["event", incident_id, event_type]
+    elif event_type in ONCE_PER_RESPONDER:
+        parts = ["event", incident_id, event_type, actor or ""]
+    elif idempotency_key:
+        parts = ["event-request", incident_id, actor or "", idempotency_key]
+    else:
+        return None
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
 def record_event(
     store: AssignmentStore,
     aed_use: AedUse,
@@ -100,6 +121,7 @@ def record_event(
     lat: float | None,
     lng: float | None,
     now: datetime,
+    idempotency_key: str | None = None,
 ) -> IncidentEvent:
     _, actor_role = _open_incident_actor(
         store, caller, incident_id, "report events", "the incident is closed"
@@ -107,7 +129,13 @@ def record_event(
     if event_type not in EVENT_TYPES:
         raise ValidationFailed(f"type: one of {', '.join(EVENT_TYPES)}")
     event = IncidentEvent(incident_id, new_id(), event_type, caller.sub, actor_role, now, lat, lng)
-    store.add_event(event)
+    key = once_key(incident_id, caller.sub, event_type, idempotency_key)
+    if key is None:
+        store.add_event(event)
+    else:
+        stored = store.add_event_once(event, key)
+        if stored.event_id != event.event_id:  # recorded before: nothing more to do
+            return stored
     if event_type == "arrived":
         store.advance_status(incident_id, "on_scene", ("dispatching", "responding"))
     if event_type == "aed_attached":  # the runner's AED (one at most): out of search from now on

@@ -172,6 +172,12 @@ class EventWriter(Protocol):
     def add_event(self, event: IncidentEvent) -> None: ...
 
 
+class OnceEvents(Protocol):
+    def add_event_once(self, event: IncidentEvent, once_key: str) -> IncidentEvent:
+        """Store ``event`` unless an event was stored under ``once_key`` (a hash): then that one."""
+        ...
+
+
 class EventReader(Protocol):
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
 
@@ -217,7 +223,7 @@ class WaveStore(IncidentReader, AlertWriter, WaveMarks, EventWriter, Redelivery,
 
 
 class AssignmentStore(
-    IncidentReader, Answers, StatusProgress, EventWriter, AedReroutes, StandDownStore, Protocol
+    IncidentReader, Answers, StatusProgress, EventWriter, OnceEvents, AedReroutes, StandDownStore, Protocol
 ):
     """assignment.py: answers and roles, events on scene, AED reports and re-routing."""
 
@@ -244,6 +250,7 @@ class IncidentStore(
     Answers,
     StatusProgress,
     EventWriter,
+    OnceEvents,
     EventReader,
     AedReroutes,
     Closures,

@@ -54,6 +54,8 @@ def view_incident(store: ViewStore, caller: Caller, incident_id: str) -> dict[st
     if staff:
         view.update(
             caller_phone=incident.caller_phone,
+            # An anonymous SOS's number is whatever was typed: a dispatcher calls it back with care.
+            caller_phone_unverified=(incident.created_by is None) if incident.caller_phone else None,
             note=incident.note,
             slots={
                 "cpr": incident.slots_cpr,
