@@ -99,6 +99,13 @@ class Settings:
     aed_radius_m: float = setting("AED_RADIUS_M", 1000.0, gt=0, le=5000)
     incident_expire_s: int = setting("INCIDENT_EXPIRE_SECONDS", 3 * 3600, ge=1)
     notice_lease_s: int = setting("NOTICE_LEASE_SECONDS", 20, ge=1)
+    # Abuse limits: anonymous SOS per source (an IP address is shared by many phones behind a carrier's
+    # NAT, so its cap is wider than a device's) per window; alerts of public SOS per responder.
+    sos_per_ip: int = setting("SOS_PER_IP", 30, ge=1)
+    sos_per_device: int = setting("SOS_PER_DEVICE", 5, ge=1)
+    sos_window_s: int = setting("SOS_WINDOW_SECONDS", 600, ge=60, le=86400)
+    alerts_per_hour: int = setting("ALERTS_PER_HOUR", 3, ge=1)
+    alerts_per_day: int = setting("ALERTS_PER_DAY", 8, ge=1)
     # Credit points per (incident, responder, reason), as JSON: {"arrived": 10, ...}
     credit_points: dict[str, int] = setting(
         "CREDIT_POINTS",

@@ -13,6 +13,11 @@ class DomainError(Exception):
         if code:
             self.code = code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the body."""
+        return {}
+
 
 class MalformedRequest(DomainError):
     status, code = 400, "malformed_request"
@@ -36,3 +41,17 @@ class Conflict(DomainError):
 
 class ValidationFailed(DomainError):
     status, code = 422, "validation_failed"
+
+
+class TooManyRequests(DomainError):
+    """A limit on abuse (shared/logic/rescue/limits.py): try again after ``retry_after_s``."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}

@@ -172,6 +172,11 @@ def policy() -> Policy:
         notice_lease_s=config.notice_lease_s,
         time_zone=config.time_zone,
         credit_points=dict(config.credit_points),
+        sos_per_ip=config.sos_per_ip,
+        sos_per_device=config.sos_per_device,
+        sos_window_s=config.sos_window_s,
+        alerts_per_hour=config.alerts_per_hour,
+        alerts_per_day=config.alerts_per_day,
     )
 
 

@@ -103,6 +103,7 @@ class Api:
         roles: tuple[str, ...] = (),
         raw_body: str | None = None,
         headers: Mapping[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> Reply:
         from local_runtime.events import match, proxy_event
 
@@ -121,10 +122,15 @@ class Api:
             headers={"Content-Type": "application/json", **(headers or {})},
             body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
             claims=claims,
+            source_ip=source_ip,
         )
         result = self.functions.invoke(route.function, event)
         text = result.get("body") or ""
-        return Reply(result["statusCode"], json.loads(text) if text else None, result.get("headers") or {})
+        headers = {**(result.get("headers") or {})}  # as API Gateway merges them: the last value
+        headers |= {
+            name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items() if values
+        }
+        return Reply(result["statusCode"], json.loads(text) if text else None, headers)
 
 
 @pytest.fixture

@@ -42,12 +42,16 @@ from shared.observability import (
 metrics = function_metrics()
 
 
-def read_sos(event: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def read_sos(event: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
     """The SOS body's fields (every one, absent ones None: the body an idempotent retry is compared
-    by) and the Idempotency-Key; a 400 or a 422 naming every field that broke a rule."""
+    by), the Idempotency-Key and the app's device id; a 400 or a 422 naming every field that broke a
+    rule."""
     problems = Problems()
     key = problems.optional_text(
         header(event, "Idempotency-Key"), "header.idempotency-key", max_length=HEADER_MAX_LENGTH, clean=False
+    )
+    device_id = problems.optional_text(
+        header(event, "X-Device-Id"), "header.x-device-id", max_length=HEADER_MAX_LENGTH, clean=False
     )
     body = json_object_body(event)
     fields = {
@@ -60,11 +64,11 @@ def read_sos(event: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         "crs": problems.optional_choice(body, "crs", DATUMS),
     }
     problems.raise_any()
-    return fields, key
+    return fields, key, device_id
 
 
 def raise_sos(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    body, idempotency_key = read_sos(event)
+    body, idempotency_key, device_id = read_sos(event)
     lat, lng = to_wgs84(body["lat"], body["lng"], body["crs"])
     alerts = AlertTally(wiring.notifier)
     answer = intake.raise_sos(
@@ -80,6 +84,8 @@ def raise_sos(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
             caller=ANONYMOUS,  # API Gateway passes no claims to an anonymous route
             idempotency_key=idempotency_key,
             body=body,
+            source_ip=(event.get("requestContext") or {}).get("identity", {}).get("sourceIp"),
+            device_id=device_id,
         ),
         wiring.policy(),
         datetime.now(UTC),

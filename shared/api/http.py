@@ -34,9 +34,11 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-def _error_response(status: int, code: str, message: str) -> Response[str]:
+def _error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response[str]:
     body = {"error": {"code": code, "message": message}}
-    return Response(status, "application/json", json.dumps(body, ensure_ascii=False))
+    return Response(status, "application/json", json.dumps(body, ensure_ascii=False), headers=headers)
 
 
 # Shown in the OpenAPI document for every route; the bodies all have the ErrorResponse shape.
@@ -97,7 +99,7 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response[str]:
-        return _error_response(error.status, error.code, error.message)
+        return _error_response(error.status, error.code, error.message, error.headers or None)
 
     @app.exception_handler(RequestValidationError)
     def validation_error(error: RequestValidationError) -> Response[str]:
@@ -140,7 +142,7 @@ def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
         try:
             authorize(event)
         except DomainError as error:
-            return error_response(error.status, error.code, error.message)
+            return error_response(error.status, error.code, error.message, error.headers)
         _json_bodies(event)
         try:
             return app.resolve(event, context)

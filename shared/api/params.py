@@ -26,6 +26,17 @@ SosIdempotencyKey = Annotated[
         description="Apps always send one; a retry with the same key and body gets the same incident",
     ),
 ]
+DeviceId = Annotated[
+    str | None,
+    Header(
+        alias="X-Device-Id",
+        max_length=HEADER_MAX_LENGTH,
+        description=(
+            "The app's install id: SOS are limited per device and per IP address, each per window (429 with "
+            "Retry-After beyond); the first SOS from a source always passes"
+        ),
+    ),
+]
 EventIdempotencyKey = Annotated[
     str | None,
     Header(

@@ -186,13 +186,16 @@ def response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def error_response(status: int, code: str, message: str) -> dict[str, Any]:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A proxy response in the contract's error shape."""
     return {
         "statusCode": status,
         "body": json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
         "isBase64Encoded": False,
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "multiValueHeaders": {"Content-Type": ["application/json"]}
+        | {name: [value] for name, value in (headers or {}).items()},
     }
 
 
@@ -264,7 +267,7 @@ def plain_entry_point(method: str, path: str, serve: PlainRoute) -> Callable[[di
                 raise NotFound("no such route")
             return serve(event, caller)
         except DomainError as error:
-            return error_response(error.status, error.code, error.message)
+            return error_response(error.status, error.code, error.message, error.headers)
         except Exception as error:
             log_unexpected(error)
             return error_response(500, "internal_error", "internal error")

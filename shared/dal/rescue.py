@@ -5,7 +5,9 @@ the responders' ``CreditHistory``."""
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -22,7 +24,17 @@ from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, Incide
 from shared.dal.models.responders import ResponderModel
 from shared.errors import Conflict
 from shared.logic.ports import AED_USABLE, CLAIM, Credit
-from shared.logic.rescue.ports import AedOption, Alert, Award, DuplicateSos, Incident, IncidentEvent
+from shared.logic.rescue.ports import (
+    AedOption,
+    Alert,
+    AlertLimits,
+    Award,
+    DuplicateSos,
+    Incident,
+    IncidentEvent,
+    SourceLimit,
+    SourceOverLimit,
+)
 
 SOS_KEY_TTL = timedelta(days=1)
 # The AED-runner claim, a path inside the usable AED's index item (typed loosely: a raw map's path).
@@ -71,6 +83,25 @@ stored(
 )
 
 
+# For callers that write an alert outside a wave (tools, tests): no caps; a busy responder still refused.
+UNCAPPED = AlertLimits(hour=0, day=0, per_hour=None, per_day=None, now_epoch=0)
+
+
+def _hashed(*parts: object) -> str:
+    """A guard key: the parts hashed, so no IP address, device or responder id is stored as such."""
+    return hashlib.sha256("\x00".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+
+
+def _count(tx: TransactWrite, key_hash: str, cap: int | None, expires_at: int) -> None:
+    """Add one to a count in ``tx``; with a cap, refused when the count has reached it."""
+    condition = (SosKeyModel.tally.does_not_exist() | (SosKeyModel.tally < cap)) if cap is not None else None
+    tx.update(
+        SosKeyModel(key_hash=key_hash),
+        actions=[SosKeyModel.tally.add(1), SosKeyModel.expires_at.set(expires_at)],
+        condition=condition,
+    )
+
+
 class DynamoIncidents:
     def __init__(self, connection: Connection | None = None) -> None:
         # The transactions' connection: shared.wiring hands in the one every table uses (a client of
@@ -78,28 +109,48 @@ class DynamoIncidents:
         self._connection = connection or Connection(region=settings().region)
 
     # -- incidents ----------------------------------------------------------------------------
-    def create(self, incident: Incident, key_hash: str | None, body_hash: str) -> None:
+    def create(
+        self, incident: Incident, key_hash: str | None, body_hash: str, limits: Sequence[SourceLimit] = ()
+    ) -> None:
         # An incident's credits_awarded is absent until its points are given: award()'s condition.
         model = to_model(IncidentModel, incident, credits_awarded=True if incident.credits_awarded else None)
-        if key_hash is None:
+        if key_hash is None and not limits:
             model.save(condition=IncidentModel.incident_id.does_not_exist())
             return
-        key = SosKeyModel(
-            key_hash=key_hash,
-            incident_id=incident.incident_id,
-            body_hash=body_hash,
-            expires_at=int(time.time() + SOS_KEY_TTL.total_seconds()),
-        )
         try:
             with TransactWrite(connection=self._connection) as tx:
-                tx.save(key, condition=SosKeyModel.key_hash.does_not_exist())
+                if key_hash is not None:  # first: a retry is told apart from a source over its limit
+                    key = SosKeyModel(
+                        key_hash=key_hash,
+                        incident_id=incident.incident_id,
+                        body_hash=body_hash,
+                        expires_at=int(time.time() + SOS_KEY_TTL.total_seconds()),
+                    )
+                    tx.save(key, condition=SosKeyModel.key_hash.does_not_exist())
                 tx.save(model, condition=IncidentModel.incident_id.does_not_exist())
+                for limit in limits:
+                    _count(
+                        tx,
+                        _hashed("sos", limit.source, limit.window),
+                        limit.cap,
+                        (limit.window + 1) * limit.window_s,
+                    )
         except TransactWriteError as error:
             reasons = error.cancellation_reasons or []
-            if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
-                raise
-            existing = SosKeyModel.get(key_hash, consistent_read=True)
-            raise DuplicateSos(existing.incident_id, existing.body_hash == body_hash) from error
+            refused = [r is not None and r.code == "ConditionalCheckFailed" for r in reasons]
+            if key_hash is not None and refused[:1] == [True]:
+                existing = SosKeyModel.get(key_hash, consistent_read=True)
+                raise DuplicateSos(existing.incident_id, existing.body_hash == body_hash) from error
+            over = (
+                [limit for limit, no in zip(limits, refused[-len(limits) :], strict=True) if no]
+                if limits
+                else []
+            )
+            if over:
+                raise SourceOverLimit(
+                    max(1, (over[0].window + 1) * over[0].window_s - int(time.time()))
+                ) from error
+            raise
 
     def get(self, incident_id: str) -> Incident | None:
         try:
@@ -173,10 +224,38 @@ class DynamoIncidents:
         )
 
     # -- alerts -------------------------------------------------------------------------------
-    def add_alert(self, alert: Alert) -> bool:
+    def add_alert(self, alert: Alert, limits: AlertLimits = UNCAPPED) -> bool:
+        """One transaction: the alert (never twice for one incident: the key is the guard), the
+        responder not busy in another rescue, and their hour's and day's counts within the caps."""
         model = to_model(AlertModel, alert, notices_sent=0)
-        # Never alert a responder twice for one incident: the key is the guard.
-        return conditionally(lambda: model.save(condition=AlertModel.responder_id.does_not_exist()))
+        responder = alert.responder_id
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(model, condition=AlertModel.responder_id.does_not_exist())
+                tx.condition_check(
+                    SosKeyModel,
+                    _hashed("busy", responder),
+                    condition=SosKeyModel.incident_id.does_not_exist()
+                    | (SosKeyModel.incident_id == alert.incident_id)
+                    | (SosKeyModel.expires_at < limits.now_epoch),
+                )
+                _count(
+                    tx,
+                    _hashed("alerts-hour", responder, limits.hour),
+                    limits.per_hour,
+                    (limits.hour + 1) * 3600,
+                )
+                _count(
+                    tx,
+                    _hashed("alerts-day", responder, limits.day),
+                    limits.per_day,
+                    limits.now_epoch + 2 * 86400,
+                )
+        except TransactWriteError as error:
+            if refused_by_condition(error):
+                return False
+            raise
+        return True
 
     def alerts(self, incident_id: str) -> list[Alert]:
         return [from_model(Alert, m) for m in AlertModel.query(incident_id, consistent_read=True)]
@@ -217,9 +296,16 @@ class DynamoIncidents:
         )
 
     def accept(
-        self, incident_id: str, responder_id: str, role: str, aed_id: str | None, now: datetime
+        self,
+        incident_id: str,
+        responder_id: str,
+        role: str,
+        aed_id: str | None,
+        now: datetime,
+        busy_until: int | None = None,
     ) -> bool:
-        """One transaction: the slot, the alert's answer, and (for an AED runner) the AED itself."""
+        """One transaction: the slot, the alert's answer, the responder busy in this rescue, and (for an
+        AED runner) the AED itself."""
         filled, slots = (
             (IncidentModel.filled_aed, IncidentModel.slots_aed)
             if role == "aed"
@@ -244,6 +330,11 @@ class DynamoIncidents:
                     actions=alert_actions,
                     condition=AlertModel.state == "alerted",
                 )
+                if busy_until is not None:
+                    busy = SosKeyModel(
+                        key_hash=_hashed("busy", responder_id), incident_id=incident_id, expires_at=busy_until
+                    )
+                    tx.save(busy)
                 if aed_id:
                     _claim_aed(tx, aed_id, incident_id)
         except TransactWriteError as error:
@@ -251,6 +342,15 @@ class DynamoIncidents:
                 return False
             raise
         return True
+
+    def release(self, incident_id: str, responder_ids: list[str]) -> None:
+        def unmark(responder_id: str) -> None:  # only this rescue's mark: a later one is not touched
+            SosKeyModel(key_hash=_hashed("busy", responder_id)).delete(
+                condition=SosKeyModel.incident_id == incident_id
+            )
+
+        for responder_id in responder_ids:
+            conditionally(lambda: unmark(responder_id))  # noqa: B023 - called at once
 
     def decline(self, incident_id: str, responder_id: str, now: datetime) -> bool:
         return conditionally(

@@ -71,7 +71,7 @@ def assert_same_answer(request: dict) -> None:
         return
     expected = answer(contract.lambda_handler, request)
     if expected[0] == 202:
-        fields, _ = handler.read_sos(request)
+        fields, _, _ = handler.read_sos(request)
         body = json.loads(
             base64.b64decode(request["body"]) if request["isBase64Encoded"] else request["body"]
         )
@@ -96,7 +96,9 @@ def _json_array(request: dict) -> bool:
 
 # --- what clients send --------------------------------------------------------------------------
 
-WHITE = st.sampled_from([" ", "\t", "\n", "\u3000", "\xa0", "\x1c", "\x85", "\u2028", "\u200b", "\x00", "\x7f"])
+WHITE = st.sampled_from(
+    [" ", "\t", "\n", "\u3000", "\xa0", "\x1c", "\x85", "\u2028", "\u200b", "\x00", "\x7f"]
+)
 numbers = st.one_of(
     st.integers(min_value=-200, max_value=200),
     st.floats(allow_nan=True, allow_infinity=True),

@@ -29,7 +29,16 @@ from shared.logic.rescue.assignment import Assignment, record_event, respond
 from shared.logic.rescue.closure import credits_for, finish
 from shared.logic.rescue.notices import stand_down_the_rest
 from shared.logic.rescue.policy import Policy
-from shared.logic.rescue.ports import AedOption, Alert, Award, Incident, IncidentEvent, Notice
+from shared.logic.rescue.ports import (
+    AedOption,
+    Alert,
+    AlertLimits,
+    Award,
+    Incident,
+    IncidentEvent,
+    Notice,
+    SourceLimit,
+)
 from shared.logic.rescue.waves import assess, dispatch_wave
 
 T0 = datetime.fromisoformat("2026-12-06T03:00:00+08:00")  # a Sunday night: nothing here reads the clock
@@ -123,7 +132,9 @@ class LaxIncidents:
         return self.alert_items[(INCIDENT, responder_id)]
 
     # -- the port --------------------------------------------------------------------------------
-    def create(self, incident: Incident, key_hash: str | None, body_hash: str) -> None:
+    def create(
+        self, incident: Incident, key_hash: str | None, body_hash: str, limits: list[SourceLimit]
+    ) -> None:
         self.incidents[incident.incident_id] = replace(incident)
 
     def get(self, incident_id: str) -> Incident | None:
@@ -133,7 +144,7 @@ class LaxIncidents:
     def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None:
         self.incidents[incident_id].aed_options, self.incidents[incident_id].slots_aed = options, slots_aed
 
-    def add_alert(self, alert: Alert) -> bool:
+    def add_alert(self, alert: Alert, limits: AlertLimits) -> bool:
         self.writes.append(("add_alert", alert.responder_id))
         self.alert_items[(alert.incident_id, alert.responder_id)] = replace(alert)  # no key guard
         return True
@@ -162,7 +173,13 @@ class LaxIncidents:
         return True
 
     def accept(
-        self, incident_id: str, responder_id: str, role: str, aed_id: str | None, now: datetime
+        self,
+        incident_id: str,
+        responder_id: str,
+        role: str,
+        aed_id: str | None,
+        now: datetime,
+        busy_until: int,
     ) -> bool:
         self.writes.append(("accept", responder_id))
         incident = self.incidents[incident_id]
@@ -187,6 +204,13 @@ class LaxIncidents:
 
     def add_event(self, event: IncidentEvent) -> None:
         self.event_items.append(event)
+
+    def add_event_once(self, event: IncidentEvent, once_key: str) -> IncidentEvent:
+        self.event_items.append(event)  # no key guard
+        return event
+
+    def release(self, incident_id: str, responder_ids: list[str]) -> None:
+        self.writes.append(("release", ",".join(responder_ids)))
 
     def events(self, incident_id: str) -> list[IncidentEvent]:
         return [e for e in self.event_items if e.incident_id == incident_id]

@@ -44,18 +44,24 @@ class IncidentModel(Model):
 
 
 class SosKeyModel(Model):
-    """An idempotency key, written in one transaction with what it guards, so a retry finds it: an SOS's
-    Idempotency-Key with its incident, or an event's once-only key with that event (body_hash then
-    holds the event's id; shared.logic.rescue.assignment.once_key)."""
+    """The rescue loop's guard keys, each written in one transaction with what it guards (so a retry or
+    a race finds it), every one hashed, never stored as sent, and gone by TTL:
+    - an SOS's Idempotency-Key, with its incident (incident_id, body_hash);
+    - an event's once-only key, with that event (body_hash holds the event's id;
+      shared.logic.rescue.assignment.once_key);
+    - a source's SOS count in a window, and a responder's alerts in an hour and a day (tally;
+      shared.logic.rescue.limits);
+    - a responder busy in a rescue (incident_id), from their accept to its closure."""
 
     class Meta:
         table_name = _settings.sos_keys_table
         region = _settings.region
 
-    key_hash = UnicodeAttribute(hash_key=True)  # sha256 of the caller's key: never stored as sent
-    incident_id = UnicodeAttribute()
-    body_hash = UnicodeAttribute()
-    expires_at = NumberAttribute()  # TTL: retries come within minutes; a day is plenty
+    key_hash = UnicodeAttribute(hash_key=True)  # sha256 of what it guards
+    incident_id = UnicodeAttribute(null=True)
+    body_hash = UnicodeAttribute(null=True)
+    tally = NumberAttribute(null=True)  # a count (pynamodb's Model has a count() of its own)
+    expires_at = NumberAttribute()  # TTL: each kind's own (a day for keys; the window for counts)
 
 
 class AlertModel(Model):

@@ -62,7 +62,9 @@ def respond(
     if incident.closed or incident.slots_open == 0 or alert.state != "alerted":
         raise Conflict("thank you: enough helpers are on the way", code="no_longer_needed")
     for role, aed in _role_preferences(incident, alert):
-        if store.accept(incident_id, alert.responder_id, role, aed.aed_id if aed else None, now):
+        # Busy in this rescue (alerted to no other) until it closes, or at the latest until it expires.
+        busy_until = epoch(incident.created_at) + policy.incident_expire_s
+        if store.accept(incident_id, alert.responder_id, role, aed.aed_id if aed else None, now, busy_until):
             store.advance_status(incident_id, "responding", ("dispatching",))
             after = store.get(incident_id)
             if after is not None and after.slots_open == 0:

@@ -68,6 +68,7 @@ def finish(
         if attached:  # its pads are used: out of search until a manager restocks it
             aed_use.end_use(aed_id, incident_id, now)
         claims.release(aed_id, incident_id)
+    store.release(incident_id, [a.responder_id for a in store.alerts(incident_id) if a.state == "accepted"])
     awards = credits_for(store, incident_id, policy)
     awarded = store.award(incident_id, awards, now) if awards else False
     return {"stood_down": stood, "credits": len(awards) if awarded else 0}

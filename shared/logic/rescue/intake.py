@@ -10,16 +10,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.errors import Conflict
+from shared.errors import Conflict, TooManyRequests
 from shared.identity import Caller
-from shared.logic.concurrency import each, together
+from shared.logic.concurrency import together
 from shared.logic.hours import is_open
 from shared.logic.ids import new_id
 from shared.logic.ports import AED_USABLE, CLAIM, RESPONDER, GeoIndex
+from shared.logic.rescue.limits import source_limits
 from shared.logic.rescue.notices import deliver
 from shared.logic.rescue.policy import Policy, epoch
-from shared.logic.rescue.ports import AedOption, DuplicateSos, Incident, IntakeStore, Notifier, Workflow
-from shared.logic.rescue.waves import new_alerts
+from shared.logic.rescue.ports import (
+    AedOption,
+    DuplicateSos,
+    Incident,
+    IntakeStore,
+    Notifier,
+    SourceLimit,
+    SourceOverLimit,
+    Workflow,
+)
+from shared.logic.rescue.waves import write_alerts
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,8 @@ class SosRequest:
     caller: Caller
     idempotency_key: str | None
     body: Mapping[str, Any]
+    source_ip: str | None = None  # as API Gateway saw it
+    device_id: str | None = None  # the app's, when it sends one
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,9 @@ def raise_sos(
         caller_phone=request.caller_phone,
         note=request.note,
     )
+    limits = source_limits(request.source_ip, request.device_id, policy, now)
     stored, responders, aeds = together(
-        lambda: _store(store, incident, key_hash, body_hash),
+        lambda: _store(store, incident, key_hash, body_hash, limits, now),
         lambda: geo.nearby(RESPONDER, request.lat, request.lng, policy.wave1_radius_m, epoch(now)),
         lambda: geo.nearby(AED_USABLE, request.lat, request.lng, policy.aed_radius_m, epoch(now)),
     )
@@ -84,22 +97,34 @@ def raise_sos(
         return SosAnswer(incident_id=stored.incident_id, status=stored.status, alerted=0, replayed=True)
     incident.aed_options = aed_options(aeds, now, policy.time_zone)
     incident.slots_aed = policy.aed_slots if incident.aed_options else 0
-    alerts = new_alerts(incident, responders, set(), policy.wave1_size, wave=1, now=now, policy=policy)
-    written = together(
-        lambda: each(store.add_alert, alerts),
+    fresh = together(
+        lambda: write_alerts(
+            store, incident, responders, set(), policy.wave1_size, wave=1, now=now, policy=policy
+        ),
         lambda: workflow.start(incident.incident_id, workflow_input(incident.incident_id, policy)),
         # Accepts can only follow the alerts published in the next round, so the AED slot is in place.
         lambda: store.set_aed_options(incident.incident_id, incident.aed_options or [], incident.slots_aed),
     )[0]
-    fresh = [a for a, ok in zip(alerts, written, strict=True) if ok is True]
     deliver(store, notifier, incident, fresh, "alert")
     return SosAnswer(incident_id=incident.incident_id, status=incident.status, alerted=len(fresh))
 
 
-def _store(store: IntakeStore, incident: Incident, key_hash: str | None, body_hash: str) -> Incident | None:
+def _store(
+    store: IntakeStore,
+    incident: Incident,
+    key_hash: str | None,
+    body_hash: str,
+    limits: list[SourceLimit],
+    now: datetime,
+) -> Incident | None:
     try:
-        store.create(incident, key_hash, body_hash)
+        store.create(incident, key_hash, body_hash, limits)
         return None
+    except SourceOverLimit as over:
+        raise TooManyRequests(
+            "too many SOS from here in a short time: if someone needs help, call 120",
+            retry_after_s=over.retry_after_s,
+        ) from over
     except DuplicateSos as duplicate:
         if not duplicate.same_body:
             raise Conflict(

@@ -30,6 +30,12 @@ class Policy:
     notice_lease_s: int
     time_zone: str
     credit_points: Mapping[str, int]
+    # Abuse limits (shared/logic/rescue/limits.py): SOS per source and window, alerts per responder.
+    sos_per_ip: int = 30
+    sos_per_device: int = 5
+    sos_window_s: int = 600
+    alerts_per_hour: int = 3
+    alerts_per_day: int = 8
 
 
 def epoch(moment: datetime) -> int:

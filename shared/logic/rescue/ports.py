@@ -101,6 +101,37 @@ class Notice:
     message: str
 
 
+@dataclass(frozen=True)
+class AlertLimits:
+    """What writing an alert must respect. The responder is not in another rescue (accepted, not yet
+    closed), ever; and for a public SOS (``per_hour`` set) has had fewer alerts than the caps this hour
+    and this day. Alerts of a dispatcher's incident pass the caps but count towards them."""
+
+    hour: int  # the hour's number since the epoch
+    day: int  # the day's number, in the deployment's time zone
+    per_hour: int | None
+    per_day: int | None
+    now_epoch: int
+
+
+@dataclass(frozen=True)
+class SourceLimit:
+    """At most ``cap`` SOS from one source (an IP address, a device) in one window of time."""
+
+    source: str  # "ip:203.0.113.9", "device:..."; stored only hashed
+    cap: int
+    window: int  # the window's number since the epoch
+    window_s: int
+
+
+class SourceOverLimit(Exception):
+    """A source sent more SOS than its window allows; the next window opens in ``retry_after_s``."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
 class DuplicateSos(Exception):
     """The Idempotency-Key was used before: for this incident, with this body or another."""
 
@@ -119,12 +150,20 @@ class IncidentReader(Protocol):
 class IncidentCreation(Protocol):
     """The SOS: the incident with its idempotency key (one transaction), then its AED slot."""
 
-    def create(self, incident: Incident, key_hash: str | None, body_hash: str) -> None: ...
+    def create(
+        self, incident: Incident, key_hash: str | None, body_hash: str, limits: list[SourceLimit]
+    ) -> None:
+        """Stored with its key, and counted against each source's limit, in one transaction: a retry
+        (the key exists) raises DuplicateSos, a source over its limit SourceOverLimit."""
+        ...
+
     def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None: ...
 
 
 class AlertWriter(Protocol):
-    def add_alert(self, alert: Alert) -> bool: ...
+    def add_alert(self, alert: Alert, limits: AlertLimits) -> bool:
+        """False when not written: alerted to this incident already, busy in another, or capped."""
+        ...
 
 
 class AlertReader(Protocol):
@@ -159,8 +198,18 @@ class WaveMarks(Protocol):
 
 class Answers(Protocol):
     def accept(
-        self, incident_id: str, responder_id: str, role: str, aed_id: str | None, now: datetime
-    ) -> bool: ...
+        self,
+        incident_id: str,
+        responder_id: str,
+        role: str,
+        aed_id: str | None,
+        now: datetime,
+        busy_until: int,
+    ) -> bool:
+        """The slot, the alert's answer, and the responder busy in this rescue until ``busy_until``
+        (its closure releases them sooner)."""
+        ...
+
     def decline(self, incident_id: str, responder_id: str, now: datetime) -> bool: ...
 
 
@@ -196,6 +245,10 @@ class AedReroutes(Protocol):
 
 class Closures(Protocol):
     def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None: ...
+    def release(self, incident_id: str, responder_ids: list[str]) -> None:
+        """These responders are no longer busy in this rescue (the next one may alert them)."""
+        ...
+
     def store_closure_token(self, incident_id: str, token: str) -> bool: ...
 
 

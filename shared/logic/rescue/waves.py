@@ -9,9 +9,10 @@ from typing import Any
 from shared.logic.concurrency import each
 from shared.logic.ids import new_id
 from shared.logic.ports import RESPONDER, GeoIndex
+from shared.logic.rescue.limits import alert_limits
 from shared.logic.rescue.notices import NoticesPending, deliver, deliver_pending, stand_down_the_rest
 from shared.logic.rescue.policy import Policy, epoch, incident_or_404
-from shared.logic.rescue.ports import Alert, Incident, IncidentEvent, Notifier, WaveStore
+from shared.logic.rescue.ports import Alert, AlertWriter, Incident, IncidentEvent, Notifier, WaveStore
 
 
 def new_alerts(
@@ -43,6 +44,31 @@ def new_alerts(
         )
         for h in chosen
     ]
+
+
+def write_alerts(
+    store: AlertWriter,
+    incident: Incident,
+    responders: list[Any],
+    already: set[str],
+    size: int,
+    *,
+    wave: int,
+    now: datetime,
+    policy: Policy,
+) -> list[Alert]:
+    """Alert the ``size`` nearest responders not in ``already`` who may be alerted now: those whose
+    write is refused (in another rescue, over their cap, or alerted already) give their place to the
+    next nearest, in another round of parallel writes, until ``size`` are alerted or nobody is left."""
+    limits = alert_limits(incident, policy, now)
+    pool = [h for h in responders if h.entity_id not in already]
+    fresh: list[Alert] = []
+    while len(fresh) < size and pool:
+        batch, pool = pool[: size - len(fresh)], pool[size - len(fresh) :]
+        alerts = new_alerts(incident, batch, set(), len(batch), wave=wave, now=now, policy=policy)
+        written = each(lambda alert: store.add_alert(alert, limits), alerts)
+        fresh += [a for a, ok in zip(alerts, written, strict=True) if ok is True]
+    return fresh
 
 
 def redeliver(
@@ -80,9 +106,9 @@ def dispatch_wave(
         return {"alerted": 0}
     already = {a.responder_id for a in store.alerts(incident_id)}
     responders = geo.nearby(RESPONDER, incident.lat, incident.lng, policy.wave2_radius_m, epoch(now))
-    alerts = new_alerts(incident, responders, already, policy.wave2_size, wave=wave, now=now, policy=policy)
-    written = each(store.add_alert, alerts)
-    fresh = [a for a, ok in zip(alerts, written, strict=True) if ok is True]
+    fresh = write_alerts(
+        store, incident, responders, already, policy.wave2_size, wave=wave, now=now, policy=policy
+    )
     store.set_wave(incident_id, wave)
     failed = deliver(store, notifier, incident, fresh, "alert")
     # The last slot may have filled while this wave went out, after that accept stood the others
