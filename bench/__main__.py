@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import aed_import, cold_start, geo, sos
+from bench import abuse, aed_import, cold_start, geo, sos
 from bench.section import Section
 
 # Later sections go beside these: name -> a function returning a Section.
@@ -19,6 +19,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "sos": sos.run,
     "cold_start": cold_start.run,
     "import": aed_import.run,
+    "abuse": abuse.run,
 }
 
 

@@ -4,7 +4,8 @@
 For each dataset (Taipei AEDs, Hangzhou responders) and radius (300 m, 1 km, 2 km), 200 seeded searches;
 per system: recall against brute force, Queries per search, sequential rounds per search, and items read
 ÷ items returned (sum of ScannedCount ÷ sum of results). Counts only: moto's latency means nothing.
-How each run keeps moto fast without changing a count: see bench/geo_runs.py.
+How each run keeps moto fast without changing a count: see bench/geo_runs.py. Then this project's bound
+where covers used to blow up (poles, ±180°): bench/geo_bounds.py, the figures' ``bounds``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from bench import geo_runs
+from bench import geo_bounds, geo_runs
 from bench.datasets import Dataset, hangzhou_responders, query_centres, taipei_aeds
 from bench.geo_runs import Measured, Run, Search
 from bench.section import Section
@@ -227,7 +228,9 @@ def run(workers: int | None = None) -> Section:
     figures: dict[str, Any] = _figures(rows, "this project")
     for system in SYSTEMS[1:]:
         figures[str(FIGURE_KEYS[system])] = _figures(rows, system)
-    return Section(_table(rows, datasets, ordered_runs, time.monotonic() - started), figures)
+    bounds_table, figures["bounds"] = geo_bounds.run()
+    table = _table(rows, datasets, ordered_runs, time.monotonic() - started)
+    return Section(f"{table}\n\n{bounds_table}", figures)
 
 
 def _merge(part_runs: Sequence[Run], measured: Sequence[Measured | None]) -> Run:

@@ -289,6 +289,9 @@ API_NAME = "rescue-nearby-api"
 API_STAGE = "prod"
 API_THROTTLE_RATE = 200  # requests per second, steady state, across the stage
 API_THROTTLE_BURST = 400
+# WAF's coarse limit on POST /v1/sos per client address, per 5 minutes: above the platform's own
+# (Settings.sos_per_ip per sos_window_s, 30 per 10 minutes by default) so it never refuses what they take.
+SOS_WAF_LIMIT_PER_5_MINUTES = 100
 
 # Anonymous routes (shared.routes: roles is None) open a hole cdk-nag rightly reports; each one must say
 # here why it is public, or synthesis fails.
@@ -337,6 +340,25 @@ PUSH_PLATFORMS: dict[str, frozenset[str]] = {
 # without referring to the resource: the rescue_steps function, which the machine invokes, needs that ARN
 # for states:SendTaskSuccess, and a reference would be a cycle (machine -> function -> machine).
 STATE_MACHINE_NAME_SUFFIX = "rescue"
+
+# Operations (infra/constructs/alarms.py, runbook docs/deploy.md): alarms go to one encrypted ops topic.
+OPS_TOPIC_DISPLAY_NAME = "Rescue Nearby operations alarms"
+# Optional CDK context values, each a subscription endpoint (an email address, an https:// URL or an E.164
+# phone number; parsed by infra.constructs.notifications.subscription): who gets the ops alarms, and the
+# 120 dispatch centre's subscription to the dispatch topic (incidents no volunteer answered).
+OPS_ENDPOINT_CONTEXT = "ops_alarm_endpoint"
+DISPATCH_CENTRE_ENDPOINT_CONTEXT = "dispatch_centre_endpoint"
+# A scheduled function's own errors (EventBridge Scheduler invokes it asynchronously): Lambda retries it
+# this many times, then parks the event in the schedules' failed-runs queue (on-failure destination).
+SCHEDULED_ASYNC_RETRY_ATTEMPTS = 2
+# Identity, optional CDK context values: Cognito's mail through SES (a verified SES identity: an address,
+# or a domain to send from no-reply@<domain>), and the app client's OAuth callback URLs (a JSON list or
+# comma-separated; without them the client has no OAuth flow at all, only SRP sign-in).
+SES_IDENTITY_CONTEXT = "cognito_ses_identity"
+SES_FROM_NAME = "Rescue Nearby"
+OAUTH_CALLBACKS_CONTEXT = "oauth_callback_urls"
+# The access logs of the report photo bucket (who fetched or uploaded a photo, from which IP).
+PHOTO_ACCESS_LOG_RETENTION_DAYS = 365
 
 # cfn-lint: the regions this stack (with Cognito) can deploy to. Not the China regions, which have no
 # Cognito (E3006): a China deployment needs another infra Identity first.

@@ -9,11 +9,12 @@ from constructs import Construct
 
 from infra import constants as c
 from infra.constructs.aed_faults import ReportPhotos
+from infra.constructs.alarms import OpsAlarms
 from infra.constructs.api import RestApi
 from infra.constructs.data import DataTables
 from infra.constructs.functions import Functions
-from infra.constructs.identity import CognitoIdentity
-from infra.constructs.notifications import Notifications, push_applications
+from infra.constructs.identity import CognitoIdentity, oauth_callback_urls, ses_sender
+from infra.constructs.notifications import Notifications, push_applications, subscription
 from infra.constructs.rescue import RescueWorkflow
 from infra.constructs.schedules import Schedules
 from infra.constructs.teaching import CheckinSecret
@@ -25,10 +26,19 @@ class RescueNearbyStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description=c.STACK_DESCRIPTION, **kwargs)
         # Validated first: a malformed value fails synthesis before anything is built.
-        push = push_applications(self.node.try_get_context(c.PUSH_CONTEXT))
+        context = self.node.try_get_context
+        push = push_applications(context(c.PUSH_CONTEXT))
+        dispatch_centre = subscription(
+            context(c.DISPATCH_CENTRE_ENDPOINT_CONTEXT), c.DISPATCH_CENTRE_ENDPOINT_CONTEXT
+        )
+        ops_endpoint = subscription(context(c.OPS_ENDPOINT_CONTEXT), c.OPS_ENDPOINT_CONTEXT)
+        callbacks = oauth_callback_urls(context(c.OAUTH_CALLBACKS_CONTEXT))
+        ses = ses_sender(context(c.SES_IDENTITY_CONTEXT))
         data = DataTables(self, "Data")
-        identity = CognitoIdentity(self, "Identity")
-        notifications = Notifications(self, "Notifications", push_applications=push)
+        identity = CognitoIdentity(self, "Identity", callback_urls=callbacks, ses=ses)
+        notifications = Notifications(
+            self, "Notifications", push_applications=push, dispatch_centre_endpoint=dispatch_centre
+        )
         functions = Functions(self, "Functions", data=data, notifications=notifications)
         api = RestApi(self, "Http", functions=functions.functions, identity=identity)
 
@@ -52,7 +62,21 @@ class RescueNearbyStack(cdk.Stack):
         functions.connect_photos(ReportPhotos(self, "ReportPhotos"))
         CheckinSecret(self, "CheckinSecret").connect(functions.functions)
         # Clock-driven functions (shared.routes.SCHEDULES), each on its own EventBridge schedule.
-        Schedules(self, "Schedules", functions=functions.functions)
+        schedules = Schedules(self, "Schedules", functions=functions.functions)
+        # What ops act on: alarms to the ops topic, and the rescue dashboard.
+        alarms = OpsAlarms(
+            self,
+            "Alarms",
+            functions=functions.functions,
+            api=api.api,
+            state_machine=workflow.state_machine,
+            dead_letter_queues={
+                "Schedules": schedules.dead_letters,
+                "ScheduledRunFailures": schedules.failed_runs,
+            },
+            push_applications=push,
+            endpoint=ops_endpoint,
+        )
 
         cdk.CfnOutput(self, "ApiUrl", value=api.api.url)
         cdk.CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
@@ -60,3 +84,5 @@ class RescueNearbyStack(cdk.Stack):
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "DispatchTopicArn", value=notifications.dispatch_topic.topic_arn)
         cdk.CfnOutput(self, "AedUpkeepTopicArn", value=notifications.upkeep_topic.topic_arn)
+        cdk.CfnOutput(self, "OpsAlarmsTopicArn", value=alarms.topic.topic_arn)
+        cdk.CfnOutput(self, "RescueDashboardName", value=alarms.dashboard.dashboard_name)

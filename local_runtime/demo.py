@@ -152,7 +152,7 @@ class Responder:
 
 
 DISPATCHER = ("demo-dispatcher-120", "dispatcher")
-AED_MANAGER = ("demo-aed-manager", "aed_manager")
+AED_MANAGER = ("demo-aed-manager", "aed_manager")  # manages every seeded AED (seed.DEMO_AED_MANAGER)
 
 
 def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:

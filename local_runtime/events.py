@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from shared.routes import ROUTES, Route
 
@@ -18,8 +18,11 @@ _COMPILED = [
 
 
 def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-    """(route, path parameters, path exists with another method). Literal paths win over templates,
-    as in API Gateway (/v1/responders/nearby before /v1/responders/{responder_id})."""
+    """(route, path parameters, path exists with another method) for a path as sent, still
+    percent-encoded. Literal paths win over templates, as in API Gateway (/v1/responders/nearby before
+    /v1/responders/{responder_id}); each segment is matched encoded (an encoded / stays inside its
+    parameter) and the parameters come back decoded, as API Gateway passes them: /v1/aeds/x%23y gives
+    {"aed_id": "x#y"}."""
     candidates = []
     path_known = False
     for route, pattern in _COMPILED:
@@ -27,7 +30,8 @@ def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
         if found:
             path_known = True
             if route.method == method:
-                candidates.append((route.path.count("{"), route, found.groupdict()))
+                params = {name: unquote(value) for name, value in found.groupdict().items()}
+                candidates.append((route.path.count("{"), route, params))
     if not candidates:
         return None, {}, path_known
     _, route, params = min(candidates, key=lambda c: c[0])

@@ -51,9 +51,9 @@ def read(to: str | None = None) -> list[dict[str, Any]]:
     for endpoint in list(backend.platform_endpoints.values()):
         for raw in list(endpoint.messages.values()):
             fields = _push_fields(raw)
-            items.append(
-                {"to": endpoint.custom_user_data, "channel": "push", "at": fields.pop("at") or now, **fields}
-            )
+            # Whose phone it is now: SetEndpointAttributes changes the attributes, not moto's field.
+            owner = endpoint.attributes.get("CustomUserData") or endpoint.custom_user_data
+            items.append({"to": owner, "channel": "push", "at": fields.pop("at") or now, **fields})
     if backend.sms_messages:
         by_phone = {r.phone: r.responder_id for r in ResponderModel.scan()}
         for phone, text in list(backend.sms_messages.values()):

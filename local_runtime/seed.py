@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shared.config import settings
@@ -55,6 +55,8 @@ VENUES = (  # (kind, opening hours, placement, weight)
     ("酒店 hotel", "24/7", "前台 front desk", 0.07),
     ("社区卫生服务中心 clinic", "Mo-Sa 08:00-17:00; Su 08:00-12:00", "一楼候诊区 1F waiting area", 0.06),
 )
+# Who manages the demo's AEDs (a manager acts only on the AEDs they manage): `make demo` restocks as them.
+DEMO_AED_MANAGER = "demo-aed-manager"
 STATUS_MIX = (("ok", 0.92), ("faulty", 0.03), ("needs_restock", 0.03), ("expired", 0.02))
 # The places the README's curls, the `make run` banner and `make demo` use (WGS-84); a test reads the
 # README, the banner and the demo and checks that every point they use is one of these.
@@ -135,7 +137,7 @@ def seed(rng_seed: int = 20261130) -> DemoData:
     aeds = [_drawn_aed(rng, n) for n in range(1, drawn + 1)]
     aeds += [_round_the_clock_aed(n, *aed) for n, aed in enumerate(ROUND_THE_CLOCK, start=drawn + 1)]
     for fields in aeds:
-        aed_logic.create_aed(aed_repo, geo, fields, now)
+        aed_logic.create_aed(aed_repo, geo, replace(fields, manager_id=DEMO_AED_MANAGER), now)
     return DemoData(on_duty=on_duty, responders=RESPONDERS, lapsed=lapsed, aeds=len(aeds))
 
 

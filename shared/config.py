@@ -106,6 +106,9 @@ class Settings:
     sos_window_s: int = setting("SOS_WINDOW_SECONDS", 600, ge=60, le=86400)
     alerts_per_hour: int = setting("ALERTS_PER_HOUR", 3, ge=1)
     alerts_per_day: int = setting("ALERTS_PER_DAY", 8, ge=1)
+    # A second SOS within this distance and time of an open incident joins it (nobody alerted twice).
+    merge_radius_m: float = setting("MERGE_RADIUS_M", 50.0, gt=0, le=500)
+    merge_window_s: int = setting("MERGE_WINDOW_SECONDS", 600, ge=0, le=3600)
     # Credit points per (incident, responder, reason), as JSON: {"arrived": 10, ...}
     credit_points: dict[str, int] = setting(
         "CREDIT_POINTS",

@@ -29,6 +29,9 @@ SOS_ACCEPTED = "SosAccepted"  # a new SOS stored (a retry with the same Idempote
 RESPONDERS_ALERTED = "RespondersAlerted"  # alerts SNS took: by the SOS request, later waves, re-deliveries
 ALERTS_FAILED = "AlertsFailed"  # alert publishes that failed (the workflow's next step retries them)
 INCIDENTS_UNANSWERED = "IncidentsUnanswered"  # the last wave ended with slots open: dispatch centre told
+RESPONDER_ACCEPTED = "ResponderAccepted"  # an alerted responder accepted (a repeated accept is not counted)
+# Milliseconds from the SOS function receiving an SOS to SNS taking its first alert (none: nobody near).
+SOS_TO_FIRST_ALERT_MS = "SosToFirstAlertMs"
 
 logger = Logger(service=SERVICE)
 
@@ -44,6 +47,10 @@ def function_metrics() -> EphemeralMetrics:
 
 def count(metrics: EphemeralMetrics, name: str, value: int) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def milliseconds(metrics: EphemeralMetrics, name: str, value: float) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=round(value, 1))
 
 
 def flushed_per_invocation(metrics: EphemeralMetrics) -> Callable[[Handler], Handler]:

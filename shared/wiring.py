@@ -177,6 +177,8 @@ def policy() -> Policy:
         sos_window_s=config.sos_window_s,
         alerts_per_hour=config.alerts_per_hour,
         alerts_per_day=config.alerts_per_day,
+        merge_radius_m=config.merge_radius_m,
+        merge_window_s=config.merge_window_s,
     )
 
 

@@ -86,15 +86,14 @@ def list_reports(
     aed_id: str, state: StateQ = None, limit: LimitQ = 20, next_token: PageTokenQ = None
 ) -> ReportPage:
     faults = wiring.aed_faults()
-    items, token = faults.list_reports(aed_id, state, limit, next_token)
+    items, token = faults.list_reports(current_caller(app), aed_id, state, limit, next_token)
     return ReportPage(items=[report_out(r, faults.photo_url(r)) for r in items], next_token=token)
 
 
 @app.post("/v1/aeds/<aed_id>/reports/<report_id>/resolution", responses=ERROR_RESPONSES)
 def resolve(aed_id: str, report_id: str, body: ResolutionBody) -> ResolutionOut:
-    caller = current_caller(app)
     report, aed = wiring.aed_faults().resolve(
-        aed_id, report_id, body.decision, caller.sub or "", body.note, datetime.now(UTC)
+        current_caller(app), aed_id, report_id, body.decision, body.note, datetime.now(UTC)
     )
     return ResolutionOut(report=report_out(report), aed_status=aed.status, aed_searchable=usable(aed))
 
@@ -103,6 +102,7 @@ def resolve(aed_id: str, report_id: str, body: ResolutionBody) -> ResolutionOut:
 def restock(aed_id: str, body: RestockBody) -> AedOut:
     now = datetime.now(UTC)
     aed = wiring.aed_faults().restock(
+        current_caller(app),
         aed_id,
         pads_expire_on=body.pads_expire_on,
         battery_expires_on=body.battery_expires_on,

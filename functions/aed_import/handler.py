@@ -24,7 +24,7 @@ def import_aeds(body: ImportBody) -> ImportAnswer:
         BatchedGeoIndex(wiring.geo_index()),
         body.source,
         [parse_item(raw) for raw in body.items],
-        creator=current_caller(app).sub,
+        caller=current_caller(app),
         now=datetime.now(UTC),
     )
     return ImportAnswer(results=[ImportResult(**asdict(o)) for o in outcomes])

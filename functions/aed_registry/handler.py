@@ -48,9 +48,7 @@ def _set(body: NewAedBody | AedPatchBody, lat: float | None, lng: float | None) 
 def create_aed(body: NewAedBody) -> Response[AedOut]:
     lat, lng = to_wgs84(body.lat, body.lng, body.crs)
     fields = logic.AedFields(**_set(body, lat, lng))
-    aed = logic.create_aed(
-        wiring.aeds(), wiring.geo_index(), fields, datetime.now(UTC), creator=current_caller(app).sub
-    )
+    aed = logic.create_aed(wiring.aeds(), wiring.geo_index(), fields, datetime.now(UTC), current_caller(app))
     return Response(201, content_types.APPLICATION_JSON, _out(aed))
 
 
@@ -63,7 +61,8 @@ def patch_aed(aed_id: str, body: AedPatchBody) -> AedOut:
     if lat is not None and lng is not None:
         lat, lng = to_wgs84(lat, lng, body.crs)
     fields = logic.AedFields(**_set(body, lat, lng), given=frozenset(given))
-    return _out(logic.patch_aed(wiring.aeds(), wiring.geo_index(), aed_id, fields, datetime.now(UTC)))
+    aeds, geo, caller = wiring.aeds(), wiring.geo_index(), current_caller(app)
+    return _out(logic.patch_aed(aeds, geo, caller, aed_id, fields, datetime.now(UTC)))
 
 
 @app.get("/v1/aeds/nearby", responses=ERROR_RESPONSES)

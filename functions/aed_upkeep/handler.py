@@ -56,7 +56,7 @@ def record_inspection(aed_id: str, body: InspectionBody) -> Response[InspectionR
         wiring.geo_index(),
         aed_id,
         new,
-        inspector=str(current_caller(app).sub),
+        caller=current_caller(app),
         now=datetime.now(UTC),
         time_zone=config.time_zone,
     )
@@ -66,7 +66,9 @@ def record_inspection(aed_id: str, body: InspectionBody) -> Response[InspectionR
 
 @app.get("/v1/aeds/<aed_id>/inspections", responses=ERROR_RESPONSES)
 def list_inspections(aed_id: str, limit: LimitQ = 20, next_token: InspectionTokenQ = None) -> Inspections:
-    page = logic.inspections_of(wiring.aeds(), wiring.aed_inspections(), aed_id, limit, next_token)
+    page = logic.inspections_of(
+        wiring.aeds(), wiring.aed_inspections(), current_caller(app), aed_id, limit, next_token
+    )
     return Inspections(items=[_out(i) for i in page.items], next_token=page.next_token)
 
 

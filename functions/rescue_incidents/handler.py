@@ -22,8 +22,10 @@ from shared.api.rescue import (
 )
 from shared.geo.datum import to_wgs84
 from shared.logic.rescue import assignment, closure, view
+from shared.observability import RESPONDER_ACCEPTED, count, flushed_per_invocation, function_metrics
 
 app = create_app()
+metrics = function_metrics()  # ResponderAccepted, one per accept
 
 
 @app.get("/v1/incidents/<incident_id>", responses=ERROR_RESPONSES)
@@ -46,6 +48,8 @@ def respond(incident_id: str, body: ResponseBody) -> ResponseAnswer:
     )
     if answer is None:
         return ResponseAnswer(role=None)
+    if answer.fresh:
+        count(metrics, RESPONDER_ACCEPTED, 1)
     aed = AedAssignment(**answer.aed.__dict__) if answer.aed else None
     return ResponseAnswer(role="aed" if answer.role == "aed" else "cpr", aed=aed)
 
@@ -104,4 +108,4 @@ def close(incident_id: str, body: CloseBody) -> CloseAnswer:
     return CloseAnswer(incident_id=incident_id, status=closed.status, outcome=closed.outcome or body.outcome)
 
 
-lambda_handler = entry_point(app)
+lambda_handler = flushed_per_invocation(metrics)(entry_point(app))

@@ -5,10 +5,12 @@ someone waiting for help. The route as the OpenAPI document shows it is declared
 the same rules; tests/unit/test_plain_requests.py holds the two to the same answers.
 
 Metrics, one EMF line per SOS stored: SosAccepted, RespondersAlerted and AlertsFailed (wave 1's alerts
-that SNS took and refused; the workflow re-delivers the refused ones)."""
+that SNS took and refused; the workflow re-delivers the refused ones), and SosToFirstAlertMs when
+someone was alerted."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,9 +36,11 @@ from shared.observability import (
     ALERTS_FAILED,
     RESPONDERS_ALERTED,
     SOS_ACCEPTED,
+    SOS_TO_FIRST_ALERT_MS,
     count,
     flushed_per_invocation,
     function_metrics,
+    milliseconds,
 )
 
 metrics = function_metrics()
@@ -68,6 +72,7 @@ def read_sos(event: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | N
 
 
 def raise_sos(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    received = time.monotonic()
     body, idempotency_key, device_id = read_sos(event)
     lat, lng = to_wgs84(body["lat"], body["lng"], body["crs"])
     alerts = AlertTally(wiring.notifier)
@@ -94,6 +99,8 @@ def raise_sos(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
         count(metrics, SOS_ACCEPTED, 1)
         count(metrics, RESPONDERS_ALERTED, alerts.published)
         count(metrics, ALERTS_FAILED, alerts.failed)
+        if alerts.first_published_at is not None:
+            milliseconds(metrics, SOS_TO_FIRST_ALERT_MS, (alerts.first_published_at - received) * 1000)
     return response(202, {"incident_id": answer.incident_id, "status": answer.status})
 
 

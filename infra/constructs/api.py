@@ -144,14 +144,21 @@ class RestApi(Construct):
                     cloud_watch_metrics_enabled=True, metric_name=group, sampled_requests_enabled=True
                 ),
             )
-            for priority, group in enumerate(_MANAGED_RULE_GROUPS)
+            for priority, group in enumerate(_MANAGED_RULE_GROUPS, start=1)
         ]
         acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            rules=rules,
+            rules=[_sos_flood_rule(), *rules],
+            custom_response_bodies={
+                "sos_flood": wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content='{"error": {"code": "rate_limited", "message": "too many SOS from here: if '
+                    'someone needs help, call 120"}}',
+                )
+            },
             visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
                 cloud_watch_metrics_enabled=True, metric_name=c.API_NAME, sampled_requests_enabled=True
             ),
@@ -162,3 +169,57 @@ class RestApi(Construct):
             resource_arn=self.api.deployment_stage.stage_arn,
             web_acl_arn=acl.attr_arn,
         )
+
+
+def _sos_flood_rule() -> wafv2.CfnWebACL.RuleProperty:
+    """A flood of anonymous SOS from one address stops at the edge, before a Lambda runs: the platform's
+    own limits (shared/logic/rescue/limits.py) are the fine ones, this one is coarse (per 5 minutes,
+    above them) so it never refuses what they would accept, and it costs nothing per refused request."""
+
+    def match(
+        field: wafv2.CfnWebACL.FieldToMatchProperty, text: str, how: str
+    ) -> wafv2.CfnWebACL.StatementProperty:
+        return wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=field,
+                positional_constraint=how,
+                search_string=text,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+
+    sos_posts = wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+            statements=[
+                match(wafv2.CfnWebACL.FieldToMatchProperty(method={}), "POST", "EXACTLY"),
+                # The stage comes first in the path WAF sees (/prod/v1/sos).
+                match(wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), "/v1/sos", "ENDS_WITH"),
+            ]
+        )
+    )
+    return wafv2.CfnWebACL.RuleProperty(
+        name="SosFloodPerAddress",
+        priority=0,
+        statement=wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                limit=c.SOS_WAF_LIMIT_PER_5_MINUTES,
+                aggregate_key_type="IP",
+                evaluation_window_sec=300,
+                scope_down_statement=sos_posts,
+            )
+        ),
+        action=wafv2.CfnWebACL.RuleActionProperty(
+            block=wafv2.CfnWebACL.BlockActionProperty(
+                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                    response_code=429,
+                    custom_response_body_key="sos_flood",
+                    response_headers=[
+                        wafv2.CfnWebACL.CustomHTTPHeaderProperty(name="Retry-After", value="300")
+                    ],
+                )
+            )
+        ),
+        visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+            cloud_watch_metrics_enabled=True, metric_name="SosFloodPerAddress", sampled_requests_enabled=True
+        ),
+    )

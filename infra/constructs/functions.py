@@ -46,6 +46,11 @@ DISPATCH_SETTINGS = (
     "incident_expire_s",
     "notice_lease_s",
     "credit_points",
+    "sos_per_ip",
+    "sos_per_device",
+    "sos_window_s",
+    "alerts_per_hour",
+    "alerts_per_day",
 )
 # The exams and certificates functions must agree on these (a pass issues what verification shows).
 EXAM_SETTINGS = ("pass_marks", "certificate_valid_years", "certificate_verify_url")
@@ -67,17 +72,48 @@ def settings_environment(*, dispatch: bool = False, exams: bool = False) -> dict
     return {env_name(name): _env_value(default_value(name)) for name in names}
 
 
-def _role_wildcard_reason(grants: c.FunctionGrants) -> str:
+# What each function that publishes straight to phones (FunctionGrants.direct_publish) sends, and to whom:
+# the reason its role's sns:Publish on "*" is acknowledged with. A direct publisher missing here fails
+# synthesis, so every acknowledgement says what that function really does.
+_RESPONDER_REACH = (
+    "an SMS to a phone number has no resource ARN to name, and app push goes to per-device platform "
+    "endpoints created at run time; the code publishes only to the numbers and endpoints stored on the "
+    "incident's alerts."
+)
+DIRECT_PUBLISH_REASONS: dict[str, str] = {
+    "rescue_sos": f"sns:Publish on * sends wave 1's alerts straight to responders: {_RESPONDER_REACH}",
+    "rescue_incidents": (
+        f"sns:Publish on * sends stand-downs and AED re-routes straight to responders: {_RESPONDER_REACH}"
+    ),
+    "rescue_steps": (
+        "sns:Publish on * sends later waves' alerts, re-deliveries and stand-downs straight to responders: "
+        f"{_RESPONDER_REACH}"
+    ),
+    "teaching_registrations": (
+        "sns:Publish on * sends one SMS to a waitlisted trainee when a seat frees up and they are promoted: "
+        "an SMS to a phone number has no resource ARN to name; the code texts only the phone number stored "
+        "on the promoted registration."
+    ),
+    "certification_reminders": (
+        "sns:Publish on * sends certificate expiry reminders by SMS (60, 30 and 7 days ahead): an SMS to a "
+        "phone number has no resource ARN to name; the code texts only the holder's phone number stored on "
+        "each expiring certificate."
+    ),
+}
+
+
+def _role_wildcard_reason(name: str, grants: c.FunctionGrants) -> str:
     reason = (
         "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
         "no resource-level permissions (Resource must be *)."
     )
     if grants.direct_publish:
-        reason += (
-            " sns:Publish on * sends alerts and stand-downs straight to responders: an SMS to a phone number "
-            "has no resource ARN to name, and app push goes to per-device platform endpoints created at "
-            "run time; the code publishes only to numbers and endpoints stored on the incident's alerts."
-        )
+        if name not in DIRECT_PUBLISH_REASONS:
+            raise ValueError(
+                f"{name} publishes straight to phones (direct_publish): say what and to whom in "
+                "infra/constructs/functions.DIRECT_PUBLISH_REASONS"
+            )
+        reason += " " + DIRECT_PUBLISH_REASONS[name]
     return reason
 
 
@@ -205,7 +241,9 @@ class Functions(Construct):
             ),
         )
         cdk.Validations.of(role).acknowledge(
-            cdk.Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=_role_wildcard_reason(grants))
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]", reason=_role_wildcard_reason(name, grants)
+            )
         )
         cdk.Validations.of(fn).acknowledge(
             cdk.Acknowledgment(

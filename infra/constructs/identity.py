@@ -3,12 +3,22 @@
 Cognito does not exist in the China regions (cfn-lint E3006 on AWS::Cognito::UserPool there), so the API
 never touches Cognito directly: a China deployment supplies another ``Identity`` (e.g. an OIDC or Lambda
 token authorizer that yields the same ``cognito:groups``-style claims) without changing the API construct.
+
+Mail (sign-up codes, password resets) goes through Amazon SES when the ``cognito_ses_identity`` context value
+names a verified SES identity (constants.SES_IDENTITY_CONTEXT); without it Cognito's own sender is used,
+which allows a user pool only 50 emails a day (docs/deploy.md). The app client signs in with SRP; it has
+OAuth (authorization code only, with PKCE since the client has no secret) exactly when the
+``oauth_callback_urls`` context value gives its callbacks, and never the implicit flow.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -36,13 +46,91 @@ class Identity(Protocol):
 
 ANONYMOUS = MethodAuth(apigw.AuthorizationType.NONE, None)
 
+_DOMAIN = re.compile(r"(?=.{4,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?P<domain>.+)")
+# RFC 2606's documentation domains: a callback there is a placeholder someone forgot.
+_PLACEHOLDER_HOSTS = re.compile(r"(.+\.)?example\.(com|org|net)")
+
+
+@dataclass(frozen=True)
+class SesSender:
+    """Cognito's mail through SES: ``from_email`` is sent from; ``verified_domain`` is the SES identity when
+    the domain (not the address) is the verified one."""
+
+    from_email: str
+    verified_domain: str | None = None
+
+
+def ses_sender(value: object) -> SesSender | None:
+    """The ``cognito_ses_identity`` context value: a verified SES address identity ("no-reply@rescue.org"),
+    or a verified domain identity ("rescue.org": mail from no-reply@rescue.org). Absent or empty: Cognito's
+    default sender. Anything else raises ValueError, which fails synthesis."""
+    where = f"CDK context {c.SES_IDENTITY_CONTEXT!r}"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    address = _ADDRESS.fullmatch(text)
+    if address and _DOMAIN.fullmatch(address["domain"]):
+        return SesSender(from_email=text)
+    if _DOMAIN.fullmatch(text):
+        return SesSender(from_email=f"no-reply@{text}", verified_domain=text)
+    raise ValueError(
+        f"{where} must be an SES-verified email address or domain (e.g. no-reply@rescue.org or rescue.org), "
+        f"got {value!r}"
+    )
+
+
+def oauth_callback_urls(value: object) -> tuple[str, ...]:
+    """The ``oauth_callback_urls`` context value: a JSON list, a comma-separated string, or a list (cdk.json)
+    of https:// URLs, app links of a custom scheme (rescuenearby://auth) or http://localhost URLs for
+    development. Absent or empty: none, and the client gets no OAuth flow. Placeholder hosts (example.com)
+    and anything else raise ValueError, which fails synthesis."""
+    where = f"CDK context {c.OAUTH_CALLBACKS_CONTEXT!r}"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ()
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{where} is not a valid JSON list ({error})") from None
+        else:
+            items = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(items, list | tuple) or not all(isinstance(u, str) for u in items):
+        raise ValueError(f"{where} must be a list of URLs, got {value!r}")
+    for url in items:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        scheme_ok = (
+            (parts.scheme == "https" and "." in host)
+            or (parts.scheme == "http" and host == "localhost")
+            or (re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme) and parts.scheme not in ("http", "https"))
+        )
+        if not scheme_ok or parts.fragment:
+            raise ValueError(
+                f"{where}: {url!r} must be an https:// URL, an app link (myapp://callback) or "
+                "http://localhost, without a fragment"
+            )
+        if _PLACEHOLDER_HOSTS.fullmatch(host):
+            raise ValueError(f"{where}: {url!r} is a placeholder host, not the app's callback")
+    return tuple(dict.fromkeys(items))
+
 
 class CognitoIdentity(Construct):
     """A user pool with one group per role, an app client, and the API's user-pools authorizer."""
 
     groups: tuple[str, ...] = tuple(sorted(ROLES))
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        callback_urls: Sequence[str] = (),
+        ses: SesSender | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         region = cdk.Stack.of(self).region
         if not cdk.Token.is_unresolved(region) and region.startswith("cn-"):
@@ -68,6 +156,16 @@ class CognitoIdentity(Construct):
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            # SES in the stack's own region (given explicitly: an environment-agnostic stack's region is a
+            # token, which CDK refuses to guess from).
+            email=cognito.UserPoolEmail.with_ses(
+                from_email=ses.from_email,
+                from_name=c.SES_FROM_NAME,
+                ses_verified_domain=ses.verified_domain,
+                ses_region=region,
+            )
+            if ses
+            else cognito.UserPoolEmail.with_cognito(),
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
@@ -97,11 +195,22 @@ class CognitoIdentity(Construct):
                 group_name=group,
                 description=f"Rescue Nearby role: {group}",
             )
+        # Without callbacks the client has no OAuth at all (CDK's default would allow the implicit flow with
+        # an https://example.com callback); with them, the authorization code grant only, which a client
+        # without a secret uses with PKCE.
         self.client = self.user_pool.add_client(
             "AppClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
             generate_secret=False,  # used from phones and browsers, which cannot keep a secret
             prevent_user_existence_errors=True,
+            disable_o_auth=not callback_urls,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+                callback_urls=list(callback_urls),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+            )
+            if callback_urls
+            else None,
         )
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[self.user_pool]

@@ -9,6 +9,10 @@ Publishers get exactly sns:Publish plus the two KMS actions SNS needs on that ke
 App push needs SNS mobile platform applications, which hold the push credentials (FCM key, APNs
 certificate): ops create them outside the stack and pass their ARNs as the `push_applications` context
 value (constants.PUSH_CONTEXT). The function that registers devices may create endpoints in exactly those.
+
+The dispatch centre subscribes to its topic outside the stack (runbook: docs/deploy.md), or through the
+optional `dispatch_centre_endpoint` context value (constants.DISPATCH_CENTRE_ENDPOINT_CONTEXT): an email
+address, an https:// URL (the centre's own system) or an E.164 phone number, parsed by ``subscription``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra import constants as c
@@ -69,9 +74,39 @@ def push_applications(value: object) -> dict[str, str]:
     return applications
 
 
+# What a subscription endpoint given as context may be: SNS's own formats for these three protocols.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_PHONE = re.compile(r"\+[1-9]\d{6,14}")  # E.164
+_HTTPS = re.compile(r"https://[^\s/?#]+\.[^\s/?#]+([/?#]\S*)?")
+
+
+def subscription(value: object, context_key: str) -> sns.ITopicSubscription | None:
+    """A topic subscription from a CDK context value: an email address, an https:// URL or an E.164 phone
+    number (SMS); absent or empty: none. Anything else raises ValueError naming the context value, which
+    fails synthesis. Email and HTTPS subscriptions wait for their owner's confirmation (SNS sends it)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and _HTTPS.fullmatch(text):
+        return subscriptions.UrlSubscription(text, protocol=sns.SubscriptionProtocol.HTTPS)
+    if text is not None and _EMAIL.fullmatch(text):
+        return subscriptions.EmailSubscription(text)
+    if text is not None and _PHONE.fullmatch(text):
+        return subscriptions.SmsSubscription(text)
+    raise ValueError(
+        f"CDK context {context_key!r} must be an email address, an https:// URL or an E.164 phone number "
+        f"(+<country code><number>), got {value!r}"
+    )
+
+
 class Notifications(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, push_applications: Mapping[str, str] | None = None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        push_applications: Mapping[str, str] | None = None,
+        dispatch_centre_endpoint: sns.ITopicSubscription | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # App platform -> SNS platform application ARN (see push_applications()); empty: no app push.
@@ -90,6 +125,8 @@ class Notifications(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
+        if dispatch_centre_endpoint is not None:
+            self.dispatch_topic.add_subscription(dispatch_centre_endpoint)
         # Reminders to AED managers (expiries, overdue inspections). Each message carries the attributes
         # manager_id and aed_id: a manager subscribes an email or phone with a filter policy on manager_id.
         self.upkeep_topic = sns.Topic(

@@ -3,8 +3,11 @@ deployment's time zone (shared/config.py Settings.time_zone, as the functions re
 
 Each schedule has its own role, which may invoke exactly its function; Scheduler retries a failed
 invocation and parks what it could not deliver in an encrypted dead-letter queue (an alarm-worthy
-place: a daily upkeep run that never happened). The function receives the input below; the local
-runtime's POST /dev/schedules/<function> builds the same event (local_runtime/schedules.py).
+place: a daily upkeep run that never happened). Scheduler invokes asynchronously, so a delivered run whose
+function then fails is Lambda's to retry (constants.SCHEDULED_ASYNC_RETRY_ATTEMPTS); what still fails goes
+to a second encrypted queue, the functions' on-failure destination (``failed_runs``), with the event and the
+error. Both queues are alarmed (infra/constructs/alarms.py). The function receives the input below; the
+local runtime's POST /dev/schedules/<function> builds the same event (local_runtime/schedules.py).
 """
 
 from __future__ import annotations
@@ -62,6 +65,21 @@ class Schedules(Construct):
                 reason="The dead-letter queue of the EventBridge schedules: it needs none of its own.",
             )
         )
+        # Runs Scheduler delivered whose function failed through Lambda's retries: the invocation record
+        # (event, error, attempts), kept 14 days for ops to read and re-run (docs/deploy.md).
+        self.failed_runs = sqs.Queue(
+            self,
+            "FailedRuns",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        cdk.Validations.of(self.failed_runs).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="The on-failure destination of the scheduled functions: a dead-letter queue itself.",
+            )
+        )
         self.schedules: dict[str, scheduler.Schedule] = {}
         for entry in SCHEDULES:
             function = functions[entry.function]
@@ -94,3 +112,26 @@ class Schedules(Construct):
                     dead_letter_queue=self.dead_letters,
                 ),
             )
+            self._on_failure(scope_, function)
+
+    def _on_failure(self, scope: Construct, function: lambda_.IFunction) -> None:
+        """Lambda's retries and on-failure destination for the function's asynchronous invocations. The
+        role gets exactly sqs:SendMessage on the queue (the L2 destination would add GetQueueAttributes and
+        GetQueueUrl, which Lambda does not need), in place before the config: Lambda checks it then."""
+        grant = iam.Grant.add_to_principal(
+            grantee=function, actions=["sqs:SendMessage"], resource_arns=[self.failed_runs.queue_arn]
+        )
+        config = lambda_.CfnEventInvokeConfig(
+            scope,
+            "AsyncInvoke",
+            function_name=function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=c.SCHEDULED_ASYNC_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=c.SCHEDULE_MAX_EVENT_AGE_S,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=self.failed_runs.queue_arn
+                )
+            ),
+        )
+        grant.apply_before(config)

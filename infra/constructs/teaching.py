@@ -1,5 +1,6 @@
 """Secrets Manager: the key that signs session check-in codes (shared/logic/teaching/checkin.py). CDK
-generates its value at deployment; only the functions FUNCTION_GRANTS marks ``checkin_secret`` may read it."""
+generates its value at the first deployment (later deployments keep it; replacing it is a runbook step,
+docs/deploy.md); only the functions FUNCTION_GRANTS marks ``checkin_secret`` may read it."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ class CheckinSecret(Construct):
             cdk.Acknowledgment(
                 id="AwsSolutions-SMG4",
                 reason=(
-                    "The key only signs check-in codes that live 50 seconds; nothing signed with it outlasts "
-                    "a session. Rotating it would void the codes on every instructor's screen mid-session "
-                    "while containers still hold the old value, so it is replaced by redeploying between "
-                    "sessions instead of on a schedule."
+                    "The key only signs check-in codes valid for one 30-second window plus seconds of "
+                    "grace; nothing signed with it outlasts a session. Each container reads it once, so a "
+                    "scheduled rotation mid-session would leave containers disagreeing and refuse valid "
+                    "codes. A redeploy keeps the value (CloudFormation generates it once): ops replace it "
+                    "by hand between sessions, then update the check-in function's configuration so every "
+                    "container reads the new key (docs/deploy.md, check-in key)."
                 ),
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
@@ -92,10 +93,17 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
+class _Resolver(APIGatewayRestResolver):
+    """Powertools' REST resolver with path parameters as API Gateway hands them over: URL-decoded. It
+    matches its routes on the event's ``path``, which stays encoded, and would pass ``x%23y`` on as is
+    where the route was asked for the AED ``x#y``."""
+
+    def _call_route(self, route: Any, route_arguments: dict[str, str]) -> Any:
+        return super()._call_route(route, {name: unquote(value) for name, value in route_arguments.items()})
+
+
 def create_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(
-        enable_validation=True, serializer=_serialize, json_body_deserializer=_json_object
-    )
+    app = _Resolver(enable_validation=True, serializer=_serialize, json_body_deserializer=_json_object)
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response[str]:

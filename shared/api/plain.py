@@ -150,9 +150,7 @@ class Problems:
         if not isinstance(value, str):
             self.add(where, "Input should be a valid string")
             return None
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON)
+        if not _encodable(value):  # a lone surrogate ("\ud800" in the JSON)
             self.add(where, "Input should be a valid string, unable to parse raw data as a unicode string")
             return None
         if strip:
@@ -170,10 +168,21 @@ class Problems:
         value = body.get(name)
         if value is None:
             return None
+        if isinstance(value, str) and not _encodable(value):  # pydantic reads the string first
+            self.add(name, "Input should be a valid string, unable to parse raw data as a unicode string")
+            return None
         if not isinstance(value, str) or value not in choices:
             self.add(name, "Input should be " + " or ".join(f"'{c}'" for c in choices))
             return None
         return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:

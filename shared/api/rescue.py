@@ -99,3 +99,6 @@ class IncidentView(BaseModel):
     note: str | None = None
     slots: dict[str, int] | None = None
     aed: AedAssignment | None = None
+    merged_into: str | None = Field(
+        None, description='status "merged": this SOS was for a patient an earlier one is rescuing; that one'
+    )

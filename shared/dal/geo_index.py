@@ -12,13 +12,22 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.dal.conditions import condition_failed
 from shared.dal.models.geo_index import COLUMN_INDEXES, GeoIndexModel, column_attribute
-from shared.geo.cover import INDEX_LEVELS, Cover, KeyRange, cover_box, cover_circle, point_keys
+from shared.geo.cover import (
+    INDEX_LEVELS,
+    MAX_QUERIES,
+    Cover,
+    KeyRange,
+    cover_box,
+    cover_circle,
+    point_keys,
+)
 from shared.geo.datum import storable
 from shared.geo.distance import haversine_m
 from shared.logic.ports import Hit
 
 # Queries of one search run side by side, and an SOS runs two searches at once (responders and AEDs,
-# up to 6 Queries each): fewer workers than that would push Queries into a second round.
+# up to 6 Queries each): fewer workers than that would push Queries into a second round. No search ever
+# issues more than MAX_QUERIES (shared/geo/cover.py), so one search cannot hold the pool for long.
 _POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="geo-query")
 
 
@@ -64,7 +73,9 @@ class DynamoGeoIndex:
     """Kinds share one table and one set of column indexes; the kind prefixes every partition key."""
 
     def __init__(self, max_queries: int = 6) -> None:
-        self.max_queries = max_queries
+        # The Queries a search aims for (the cover's finest level within them); whatever this is set to,
+        # no search issues more than MAX_QUERIES.
+        self.max_queries = min(max_queries, MAX_QUERIES)
 
     def put(
         self,
@@ -184,6 +195,8 @@ def _hit(hit: GeoHit) -> Hit:
 def _run(kind: str, cover: Cover, now_epoch: int | None) -> tuple[list[dict[str, Any]], SearchStats]:
     """All ranges of a cover, in parallel; one round per page depth (a range bigger than a 1 MB page
     needs another round)."""
+    if len(cover.ranges) > MAX_QUERIES:  # cover_circle and cover_box never build one; never run one
+        raise ValueError(f"a cover of {len(cover.ranges)} ranges: more than {MAX_QUERIES} Queries")
     stats = SearchStats()
     pending = [_RangeQuery(kind, r, now_epoch) for r in cover.ranges]
     rows: list[dict[str, Any]] = []

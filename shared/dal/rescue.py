@@ -152,6 +152,21 @@ class DynamoIncidents:
                 ) from error
             raise
 
+    def merge(self, incident_id: str, into: str, joined: IncidentEvent) -> bool:
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(
+                    IncidentModel(incident_id=incident_id),
+                    actions=[IncidentModel.status.set("merged"), IncidentModel.merged_into.set(into)],
+                    condition=IncidentModel.status == "dispatching",
+                )
+                tx.save(to_model(EventModel, joined))
+        except TransactWriteError as error:
+            if refused_by_condition(error):
+                return False
+            raise
+        return True
+
     def get(self, incident_id: str) -> Incident | None:
         try:
             return from_model(Incident, IncidentModel.get(incident_id, consistent_read=True))
@@ -200,6 +215,9 @@ class DynamoIncidents:
                 condition=(IncidentModel.unanswered == False) & (IncidentModel.status != "closed"),  # noqa: E712
             )
         )
+
+    def mark_centre_told(self, incident_id: str) -> None:
+        IncidentModel(incident_id=incident_id).update(actions=[IncidentModel.centre_told.set(True)])
 
     def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None:
         model = IncidentModel(incident_id=incident_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from shared.dal.conditions import condition_failed
+from shared.dal.conditions import condition_failed, conditionally
 from shared.dal.mapping import from_model, stored, to_model, update_actions
 from shared.dal.models.responders import ResponderModel
 from shared.errors import Conflict
@@ -36,6 +36,14 @@ class DynamoResponders:
         ResponderModel(responder_id=responder.responder_id).update(
             actions=update_actions(ResponderModel, Responder, {n: getattr(responder, n) for n in PRESENCE}),
             condition=ResponderModel.responder_id.exists(),
+        )
+
+    def drop_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None:
+        conditionally(
+            lambda: ResponderModel(responder_id=responder_id).update(
+                actions=[ResponderModel.push_endpoint_arn.remove()],
+                condition=ResponderModel.push_endpoint_arn == endpoint_arn,
+            )
         )
 
     def save_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None:

@@ -8,6 +8,12 @@ of that column width stacks north-south inside one partition, so all cells of th
 column merge into a single contiguous range: one Query per column. Choosing, per search, the finest
 level whose cover needs at most ``max_ranges`` columns keeps the columns 0.4-0.8 radius wide, which
 bounds the over-read to ~1.2-1.5x. See docs/geo.md for the measurements.
+
+Every cover has at most ``MAX_QUERIES`` ranges, whatever the centre and radius: near a pole the meridians
+converge, so a circle there spans many (or all) columns of every level above; the sparse ``POLAR_LEVEL``
+index (four 90-degree columns, holding only the points at or beyond ``POLAR_LAT``) covers such a circle in
+at most 5 ranges. A circle no level can cover within the bound is refused (``ValueError``), never searched
+with more Queries: that takes a radius over ~180 km (the API allows 5 km).
 """
 
 from __future__ import annotations
@@ -23,8 +29,19 @@ from shared.geo.distance import EARTH_RADIUS_M
 GEOHASH_PRECISION = 12  # 60 bits: 30 of longitude, 30 of latitude
 AXIS_BITS = 30
 # Column widths (in longitude bits) that have an index. 13-18 serve radii of 100 m-5 km between the
-# equator and ~65°; 8 and 11 keep high-latitude and polar searches at a bounded number of Queries.
+# equator and ~65°; 8 and 11 serve high latitudes (beyond ~89°, the polar level below).
 INDEX_LEVELS: tuple[int, ...] = (8, 11, 13, 14, 15, 16, 17, 18)
+# Polar caps: at or beyond POLAR_LAT a point is also indexed at POLAR_LEVEL (2 longitude bits: four
+# 90-degree columns). A circle around a pole spans all 256 columns of level 8, or all 4 of this one. The
+# index is sparse (nothing lives up there, so its few wide partitions are never hot) and a search may use it
+# only when its whole circle lies beyond POLAR_LAT. At 80 degrees every circle up to ~180 km in radius
+# that reaches below it is still covered by level 8 in at most 16 columns.
+POLAR_LEVEL = 2
+POLAR_LAT = 80.0
+# The hard bound: no cover (so no search) has more ranges than this, one Query each (only a range holding
+# more than DynamoDB's 1 MB page, thousands of items, is read in further pages). Every circle the
+# API allows (radius <= 5 km) takes at most 6 (``max_ranges``); any circle up to 150 km, at most 16.
+MAX_QUERIES = 16
 # Never miss a point on the rim to float rounding: the cover is this much wider than the circle and the
 # exact haversine cut afterwards removes what lies outside.
 COVER_MARGIN_M = 1.0
@@ -57,9 +74,16 @@ class PointKeys:
     columns: dict[int, int]
 
 
-def point_keys(lat: float, lng: float, levels: Iterable[int] = INDEX_LEVELS) -> PointKeys:
+def indexed_levels(lat: float) -> tuple[int, ...]:
+    """The levels a point at this latitude is indexed at: every level, and the polar one near a pole."""
+    return (*INDEX_LEVELS, POLAR_LEVEL) if abs(lat) >= POLAR_LAT else INDEX_LEVELS
+
+
+def point_keys(lat: float, lng: float, levels: Iterable[int] | None = None) -> PointKeys:
+    """A point's keys at ``levels`` (default: the levels it is indexed at, ``indexed_levels``)."""
     lng_bits, lat_bits = geohash_axes(pygeohash.encode(lat, lng, GEOHASH_PRECISION))
-    return PointKeys(lat_key=lat_bits, columns={lvl: lng_bits >> (AXIS_BITS - lvl) for lvl in levels})
+    wanted = indexed_levels(lat) if levels is None else levels
+    return PointKeys(lat_key=lat_bits, columns={lvl: lng_bits >> (AXIS_BITS - lvl) for lvl in wanted})
 
 
 def _lat_key(lat: float) -> int:
@@ -96,6 +120,9 @@ class _Cap:
         self.phi0 = math.radians(lat)
         self.contains_north = math.radians(90.0 - lat) <= self.delta
         self.contains_south = math.radians(90.0 + lat) <= self.delta
+        # Wholly at or beyond POLAR_LAT (north or south): every point in it is in the polar index.
+        reach = math.degrees(self.delta)
+        self.polar = lat - reach >= POLAR_LAT or lat + reach <= -POLAR_LAT
 
     def lng_intervals(self) -> list[tuple[float, float]]:
         """Longitude intervals (degrees, within [-180, 180]) that the cap touches."""
@@ -163,7 +190,26 @@ def _columns_at(level: int, intervals: Sequence[tuple[float, float]]) -> list[tu
 
 
 def _count_columns(level: int, intervals: Sequence[tuple[float, float]]) -> int:
+    """The columns the intervals meet at ``level``: at least as many as the ranges of the cover."""
     return sum(_column(east, level) - _column(west, level) + 1 for west, east in intervals)
+
+
+def _choose_level(
+    intervals: Sequence[tuple[float, float]], levels: Sequence[int], max_ranges: int, what: str
+) -> int:
+    """The finest level needing at most ``max_ranges`` Queries (least over-read); else the finest within
+    MAX_QUERIES; else none: the search is refused rather than run with more Queries."""
+    ordered = sorted(set(levels), reverse=True)
+    for limit in (min(max_ranges, MAX_QUERIES), MAX_QUERIES):
+        for level in ordered:
+            if _count_columns(level, intervals) <= limit:
+                return level
+    raise ValueError(f"{what}: no index level covers it in at most {MAX_QUERIES} Queries")
+
+
+def _search_levels(levels: Sequence[int], polar: bool) -> list[int]:
+    """The levels a search may use: the polar level only when all it covers lies in the polar index."""
+    return [lvl for lvl in levels if lvl != POLAR_LEVEL or polar] + ([POLAR_LEVEL] if polar else [])
 
 
 def cover_circle(
@@ -176,15 +222,18 @@ def cover_circle(
 ) -> Cover:
     """The Query ranges whose union holds every point within ``radius_m`` of (lat, lng).
 
-    Picks the finest level whose cover needs at most ``max_ranges`` Queries (least over-read); if none
-    does (a circle around a pole), the coarsest level.
+    Picks the finest of ``levels`` (plus ``POLAR_LEVEL`` when the whole circle lies beyond
+    ``POLAR_LAT``) whose cover needs at most ``max_ranges`` Queries (least over-read); if none does, the
+    finest within ``MAX_QUERIES``. Never more than ``MAX_QUERIES`` ranges: a circle that would need more
+    (a radius far beyond the API's) is a ``ValueError``.
     """
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0 and 0.0 <= radius_m < math.inf):
         raise ValueError(f"no search circle at ({lat}, {lng}) with radius {radius_m} m")
     cap = _Cap(lat, lng, radius_m)
     intervals = cap.lng_intervals()
-    ordered = sorted(levels, reverse=True)
-    level = next((lvl for lvl in ordered if _count_columns(lvl, intervals) <= max_ranges), ordered[-1])
+    level = _choose_level(
+        intervals, _search_levels(levels, cap.polar), max_ranges, f"circle at ({lat}, {lng}), {radius_m} m"
+    )
     per_column: dict[int, list[tuple[int, int]]] = {}
     for col, west, east in _columns_at(level, intervals):
         extent = cap.lat_extent_on_slab(west, east)
@@ -218,10 +267,16 @@ def cover_box(
     levels: Sequence[int] = INDEX_LEVELS,
     max_ranges: int = 6,
 ) -> Cover:
-    """The Query ranges whose union holds every point of a lng/lat box (min < max, no wrap)."""
+    """The Query ranges whose union holds every point of a lng/lat box (min < max, no wrap); as for a
+    circle, at most ``MAX_QUERIES`` of them (the polar level serves a box wholly beyond ``POLAR_LAT``)."""
     intervals = [(min_lng, max_lng)]
-    ordered = sorted(levels, reverse=True)
-    level = next((lvl for lvl in ordered if _count_columns(lvl, intervals) <= max_ranges), ordered[-1])
+    polar = min_lat >= POLAR_LAT or max_lat <= -POLAR_LAT
+    level = _choose_level(
+        intervals,
+        _search_levels(levels, polar),
+        max_ranges,
+        f"box {min_lng},{min_lat},{max_lng},{max_lat}",
+    )
     lo, hi = _lat_key(min_lat), _lat_key(max_lat)
     columns = range(_column(min_lng, level), _column(max_lng, level) + 1)
     return Cover(level=level, ranges=tuple(KeyRange(level, col, lo, hi) for col in columns))

@@ -8,7 +8,8 @@ Rules (docs/aed-faults.md):
   patient too. Other reports wait for the manager and leave the AED in search (one anonymous report
   cannot switch off an AED).
 - The manager confirms (status ``faulty``, or ``missing``, with the fault named) or clears the report
-  (the suspension it caused ends).
+  (the suspension it caused ends). Reports, their resolution and the restock are the AED's manager's
+  and admins' (``shared.logic.aed_registry.managed_aed``: other managers 403).
 - ``aed_attached`` marks the AED ``in_use``; the rescue's close moves it to ``needs_restock``; a manager
   confirming new pads returns it to ``ok``. Every status but ``ok`` keeps it out of search.
 """
@@ -21,7 +22,8 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.logic.aed_registry import index_aed
+from shared.identity import Caller
+from shared.logic.aed_registry import index_aed, managed_aed
 from shared.logic.ids import new_id
 from shared.logic.ports import Aed, AedRepository, GeoIndex
 
@@ -154,10 +156,12 @@ class AedFaults:
         return report, upload
 
     def resolve(
-        self, aed_id: str, report_id: str, decision: str, by: str, note: str | None, now: datetime
+        self, caller: Caller, aed_id: str, report_id: str, decision: str, note: str | None, now: datetime
     ) -> tuple[FaultReport, Aed]:
         if decision not in DECISIONS:
             raise ValidationFailed(f"decision: one of {', '.join(DECISIONS)}")
+        managed_aed(self.repo, caller, aed_id)  # before the report: nothing about it shows to others
+        by = str(caller.sub)
         report = self.reports.get(aed_id, report_id)
         if report is None:
             raise NotFound("report not found")
@@ -176,10 +180,9 @@ class AedFaults:
         return resolved, aed
 
     def list_reports(
-        self, aed_id: str, state: str | None, limit: int, next_token: str | None
+        self, caller: Caller, aed_id: str, state: str | None, limit: int, next_token: str | None
     ) -> tuple[list[FaultReport], str | None]:
-        if self.repo.get(aed_id) is None:
-            raise NotFound("AED not found")
+        managed_aed(self.repo, caller, aed_id)
         return self.reports.list(aed_id, state, limit, next_token)
 
     def photo_url(self, report: FaultReport) -> str | None:
@@ -216,6 +219,7 @@ class AedFaults:
 
     def restock(
         self,
+        caller: Caller,
         aed_id: str,
         *,
         pads_expire_on: date,
@@ -223,7 +227,8 @@ class AedFaults:
         today: date,
         now: datetime,
     ) -> Aed:
-        """A manager confirms new pads (their expiry date required: it is on the package)."""
+        """The AED's manager confirms new pads (their expiry date required: it is on the package)."""
+        managed_aed(self.repo, caller, aed_id)
         if pads_expire_on <= today:
             raise ValidationFailed("pads_expire_on: new pads expire in the future")
         if battery_expires_on is not None and battery_expires_on <= today:

@@ -7,6 +7,8 @@ upserted by (source, source_id).
 - An import owns the registry fields only (position, name, address, placement, floor, indoor, access,
   contact phone, opening hours). Status, faults, the manager, pad and battery dates and inspections
   belong to managers and rescues: a re-import never touches them.
+- The importer manages the AEDs an import creates (``manager_id``). An AED that exists already is
+  updated only by its manager or an admin: another manager's row is rejected (``NOT_YOURS``), unwritten.
 - An item equal to what is stored is "unchanged" and written nowhere; the map and search index follow
   ``shared.logic.aed_registry.index_aed`` exactly, for created and updated AEDs only.
 """
@@ -21,12 +23,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.errors import ValidationFailed
-from shared.logic.aed_registry import index_aed
+from shared.identity import Caller
+from shared.logic.aed_registry import index_aed, manages
 from shared.logic.hours import validate_opening_hours
 from shared.logic.ports import Aed, GeoIndex
 
 MAX_ITEMS = 100
 AED_ID_PREFIX = "reg-"
+NOT_YOURS = "managed by another aed_manager: only its manager or an admin updates it"
 
 
 # The one list of registry fields: the API's ImportItem and the CLI's ImportRecord are made from it.
@@ -100,7 +104,7 @@ def import_aeds(
     source: str,
     items: Sequence[RegistryItem | InvalidItem],
     *,
-    creator: str | None,
+    caller: Caller,
     now: datetime,
 ) -> list[ItemOutcome]:
     if len(items) > MAX_ITEMS:
@@ -127,7 +131,7 @@ def import_aeds(
 
     stored = store.get_many(list(wanted))
     new = [
-        _new_aed(aed_id, source, item, creator, now)
+        _new_aed(aed_id, source, item, caller.sub, now)
         for aed_id, (_, item) in wanted.items()
         if aed_id not in stored
     ]
@@ -147,6 +151,9 @@ def import_aeds(
             outcomes[position] = ItemOutcome(
                 item.source_id, "rejected", aed_id, "changed during the import: retry"
             )
+            continue
+        if not manages(caller, current):
+            outcomes[position] = ItemOutcome(item.source_id, "rejected", aed_id, NOT_YOURS)
             continue
         changes = {
             name: getattr(item, name)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.identity import Caller
 from shared.logic.hours import is_open, validate_opening_hours
 from shared.logic.ids import new_id
 from shared.logic.ports import AED_MAP, AED_USABLE, CLAIM, Aed, AedRepository, GeoIndex, Hit
@@ -47,6 +48,28 @@ CLEARABLE = ("address", "placement", "floor", "contact_phone")
 REQUIRED = ("lat", "lng", "name", "opening_hours", "status")
 
 
+def manages(caller: Caller, aed: Aed) -> bool:
+    """An aed_manager acts on the AEDs they manage (``manager_id``), admins on every AED."""
+    return "admin" in caller.roles or (aed.manager_id is not None and aed.manager_id == caller.sub)
+
+
+def managed_aed(repo: AedRepository, caller: Caller, aed_id: str) -> Aed:
+    """The AED, if the caller manages it. Every AED is on the public map, so another manager is refused
+    (403), not told it is unknown; 404 only for an id that does not exist."""
+    aed = repo.get(aed_id)
+    if aed is None:
+        raise NotFound("AED not found")
+    if not manages(caller, aed):
+        raise Forbidden("only the AED's manager or an admin may do this")
+    return aed
+
+
+def check_manager_named(caller: Caller, manager_id: str | None) -> None:
+    """Only an admin hands an AED to another manager (or to nobody): an aed_manager names themself."""
+    if "admin" not in caller.roles and manager_id != caller.sub:
+        raise Forbidden("manager_id: only an admin assigns an AED to another manager")
+
+
 def usable(aed: Aed) -> bool:
     """May a rescue be sent to it (opening hours aside, which are read at search time)?"""
     return aed.status == "ok" and aed.suspended_by is None
@@ -70,10 +93,16 @@ def index_aed(geo: GeoIndex, aed: Aed) -> None:
 
 
 def create_aed(
-    repo: AedRepository, geo: GeoIndex, fields: AedFields, now: datetime, creator: str | None = None
+    repo: AedRepository, geo: GeoIndex, fields: AedFields, now: datetime, caller: Caller | None = None
 ) -> Aed:
+    """A new AED, managed by ``fields.manager_id`` or else by its creator. ``caller`` None: the platform
+    itself (the demo seed), which names the manager in ``fields``."""
     if fields.lat is None or fields.lng is None or not fields.name or not fields.opening_hours:
         raise ValidationFailed("lat, lng, name and opening_hours are required")
+    manager_id = fields.manager_id
+    if caller is not None:
+        manager_id = manager_id or caller.sub
+        check_manager_named(caller, manager_id)
     aed = Aed(
         aed_id=new_id(),
         lat=fields.lat,
@@ -89,7 +118,7 @@ def create_aed(
         indoor=fields.indoor,
         access=fields.access,
         contact_phone=fields.contact_phone or None,
-        manager_id=fields.manager_id or creator,
+        manager_id=manager_id,
         pads_expire_on=fields.pads_expire_on,
         battery_expires_on=fields.battery_expires_on,
     )
@@ -98,10 +127,12 @@ def create_aed(
     return aed
 
 
-def patch_aed(repo: AedRepository, geo: GeoIndex, aed_id: str, fields: AedFields, now: datetime) -> Aed:
-    aed = repo.get(aed_id)
-    if aed is None:
-        raise NotFound("AED not found")
+def patch_aed(
+    repo: AedRepository, geo: GeoIndex, caller: Caller, aed_id: str, fields: AedFields, now: datetime
+) -> Aed:
+    aed = managed_aed(repo, caller, aed_id)
+    if "manager_id" in fields.given:
+        check_manager_named(caller, fields.manager_id)
     changes: dict[str, Any] = {}
     for name in fields.given:
         value = getattr(fields, name)

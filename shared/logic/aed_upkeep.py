@@ -28,8 +28,10 @@ from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import ValidationFailed
+from shared.identity import Caller
 from shared.logic.aed_faults import change_aed
+from shared.logic.aed_registry import managed_aed
 from shared.logic.ids import new_id
 from shared.logic.ports import Aed, AedRepository, GeoIndex
 
@@ -175,20 +177,19 @@ def record_inspection(
     aed_id: str,
     new: NewInspection,
     *,
-    inspector: str,
+    caller: Caller,
     now: datetime,
     time_zone: str,
 ) -> tuple[Inspection, Aed]:
-    aed = repo.get(aed_id)
-    if aed is None:
-        raise NotFound("AED not found")
+    """The AED's manager (or an admin) records an inspection: they are its inspector."""
+    managed_aed(repo, caller, aed_id)
     today = local_today(now, time_zone)
     inspected_on = _check_new_inspection(new, today)
     inspection = Inspection(
         inspection_id=new_id(),
         aed_id=aed_id,
         inspected_on=inspected_on,
-        inspector=inspector,
+        inspector=str(caller.sub),
         recorded_at=now,
         checks={c: new.checks[c] for c in CHECKS},
         pads_expire_on=new.pads_expire_on,
@@ -213,8 +214,7 @@ def record_inspection(
 
 
 def inspections_of(
-    repo: AedRepository, log: InspectionLog, aed_id: str, limit: int, next_token: str | None
+    repo: AedRepository, log: InspectionLog, caller: Caller, aed_id: str, limit: int, next_token: str | None
 ) -> InspectionPage:
-    if repo.get(aed_id) is None:
-        raise NotFound("AED not found")
+    managed_aed(repo, caller, aed_id)
     return log.page(aed_id, limit, next_token)

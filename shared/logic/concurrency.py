@@ -19,6 +19,18 @@ def together(*calls: Callable[[], Any]) -> list[Any]:
     return [f.result() for f in futures]
 
 
+def settled(*calls: Callable[[], Any]) -> list[Any]:
+    """Start every call, wait for all; each one's result or the exception it raised, in order."""
+    futures = [_OUTER.submit(call) for call in calls]
+    results: list[Any] = []
+    for future in futures:
+        try:
+            results.append(future.result())
+        except Exception as error:  # the caller decides what each failure means
+            results.append(error)
+    return results
+
+
 def each(function: Callable[[T], Any], items: Iterable[T]) -> list[Any]:
     """``function`` over ``items`` in parallel; results (or exceptions, returned not raised) in order."""
     futures = [_INNER.submit(function, item) for item in items]

@@ -72,10 +72,16 @@ class ResponderRepository(Protocol):
     def get(self, responder_id: str) -> Responder | None: ...
     def save_presence(self, responder: Responder) -> None: ...
     def save_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None: ...
+    def drop_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None:
+        """Forget the endpoint if the responder still has this one: their alerts go by SMS again."""
+        ...
 
 
 class PushRegistry(Protocol):
-    def endpoint(self, platform: str, token: str, responder_id: str) -> str: ...
+    def endpoint(self, platform: str, token: str, responder_id: str) -> tuple[str, str | None]:
+        """The app install's endpoint, now the responder's; and who had it before, if someone else (a
+        phone handed on to another volunteer): None when it was new or already theirs."""
+        ...
 
 
 class AedRepository(Protocol):
@@ -85,6 +91,10 @@ class AedRepository(Protocol):
 
 
 class GeoIndex(Protocol):
+    """Findable things by position. ``nearby`` answers exactly the things within ``radius_m``
+    (haversine), nearest first; ``in_box`` those inside the box. Each is one bounded search: at most
+    ``shared.geo.cover.MAX_QUERIES`` Queries anywhere on Earth, poles and ±180° included."""
+
     def put(
         self,
         kind: str,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Caller
 from shared.logic.ids import new_id
 from shared.logic.ports import (
@@ -70,6 +70,17 @@ def get_responder(repo: ResponderRepository, caller: Caller, responder_id: str) 
     return responder
 
 
+def own_record(repo: ResponderRepository, caller: Caller, responder_id: str) -> Responder:
+    """What only the responder does (their presence, their phone's app). Anyone else is told the record
+    does not exist, except an admin, who may know it exists (they read it) and is refused (403)."""
+    responder = repo.get(responder_id) if caller.is_self_or_admin(responder_id) else None
+    if responder is None:
+        raise NotFound("responder not found")
+    if caller.sub != responder_id:
+        raise Forbidden("only the responder themself may do this")
+    return responder
+
+
 def is_available(responder: Responder, now: datetime, time_zone: str) -> bool:
     return (
         responder.available
@@ -94,11 +105,7 @@ def update_presence(
 ) -> Presence:
     """A responder's own heartbeat. Going available needs a valid certificate; presence lapses after
     ``ttl_s`` without an update, or when the certificate does, whichever comes first."""
-    if caller.sub != responder_id:
-        raise NotFound("responder not found")
-    responder = repo.get(responder_id)
-    if responder is None:
-        raise NotFound("responder not found")
+    responder = own_record(repo, caller, responder_id)
     if available and not certificate_valid(responder, now, time_zone):
         raise Conflict("your certificate has lapsed: renew it to go on duty", code="certificate_expired")
     expires_at = min(
@@ -144,16 +151,14 @@ def register_device(
     time_zone: str,
 ) -> str:
     """The responder's app registers for push; alerts then go to the app instead of SMS."""
-    if caller.sub != responder_id:
-        raise NotFound("responder not found")
-    responder = repo.get(responder_id)
-    if responder is None:
-        raise NotFound("responder not found")
+    responder = own_record(repo, caller, responder_id)
     if platform not in supported:
         raise ValidationFailed(
             f"platform: this deployment pushes to {', '.join(sorted(supported)) or 'no app'}"
         )
-    endpoint = push.endpoint(platform, token, responder_id)
+    endpoint, handed_on_by = push.endpoint(platform, token, responder_id)
+    if handed_on_by is not None:  # that responder's alerts must not reach this phone any more
+        repo.drop_push_endpoint(handed_on_by, endpoint)
     repo.save_push_endpoint(responder_id, endpoint)
     responder.push_endpoint_arn = endpoint
     if is_available(responder, now, time_zone):  # on duty now: the next alert must already use the app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from shared.logic.rescue.ports import Alert, Notice
@@ -52,6 +53,9 @@ class SnsNotifier:
         )
 
 
+_EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists with the same [Tt]oken")
+
+
 class SnsPushRegistry:
     """An app install becomes an SNS platform endpoint; its CustomUserData names the responder."""
 
@@ -59,11 +63,29 @@ class SnsPushRegistry:
         self.client = client
         self.applications = applications
 
-    def endpoint(self, platform: str, token: str, responder_id: str) -> str:
-        arn = self.client.create_platform_endpoint(
-            PlatformApplicationArn=self.applications[platform], Token=token, CustomUserData=responder_id
-        )["EndpointArn"]
-        return str(arn)
+    def endpoint(self, platform: str, token: str, responder_id: str) -> tuple[str, str | None]:
+        try:
+            arn = self.client.create_platform_endpoint(
+                PlatformApplicationArn=self.applications[platform],
+                Token=token,
+                CustomUserData=responder_id,
+                # Also as an attribute (SNS takes both): moto's GetEndpointAttributes answers only these.
+                Attributes={"CustomUserData": responder_id},
+            )["EndpointArn"]
+            return str(arn), None
+        except self.client.exceptions.InvalidParameterException as error:
+            # The token has an endpoint already, with another responder's name on it: SNS names it in
+            # the message ("Endpoint <arn> already exists with the same Token, but different
+            # attributes"), the way AWS's mobile push guide says to take it over.
+            found = _EXISTING_ENDPOINT.search(str(error))
+            if found is None:
+                raise
+        arn = found.group(1)
+        before = self.client.get_endpoint_attributes(EndpointArn=arn)["Attributes"].get("CustomUserData")
+        self.client.set_endpoint_attributes(
+            EndpointArn=arn, Attributes={"CustomUserData": responder_id, "Token": token, "Enabled": "true"}
+        )
+        return arn, before if before and before != responder_id else None
 
 
 class SnsTextMessages:

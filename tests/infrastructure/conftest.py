@@ -80,10 +80,23 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
 # An FCM platform application passed as ops pass it: `cdk -c push_applications='{"fcm": "arn:..."}'` hands
 # the app a JSON string.
 PUSH_FCM_ARN = "arn:aws:sns:ap-southeast-1:123456789012:app/GCM/rescue-nearby-fcm"
-PUSH_CONTEXT = {**TEST_CONTEXT, "push_applications": json.dumps({"fcm": PUSH_FCM_ARN})}
+# The other optional context values (docs/deploy.md), as strings the way `cdk -c` passes them.
+DISPATCH_CENTRE_ENDPOINT = "https://cad.dispatch-120.cn/sns/rescue-nearby"
+OPS_ALARM_ENDPOINT = "ops@rescue-nearby.cn"
+OAUTH_CALLBACKS = ("https://app.rescue-nearby.cn/auth/callback", "rescuenearby://auth")
+SES_IDENTITY = "rescue-nearby.cn"
+PUSH_CONTEXT = {
+    **TEST_CONTEXT,
+    "push_applications": json.dumps({"fcm": PUSH_FCM_ARN}),
+    "dispatch_centre_endpoint": DISPATCH_CENTRE_ENDPOINT,
+    "ops_alarm_endpoint": OPS_ALARM_ENDPOINT,
+    "oauth_callback_urls": json.dumps(list(OAUTH_CALLBACKS)),
+    "cognito_ses_identity": SES_IDENTITY,
+}
 
 
 @pytest.fixture(scope="session")
 def synthesized_with_push(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    """The one extra synthesis: with the push_applications context (an FCM application)."""
+    """The one extra synthesis: with every optional context value (an FCM push application, the dispatch
+    centre's and the ops alarms' subscriptions, OAuth callbacks, Cognito mail through SES)."""
     yield synthesize(tmp_path_factory.mktemp("cdk.out.push"), PUSH_CONTEXT)

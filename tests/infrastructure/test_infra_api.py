@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -120,6 +121,35 @@ def test_firewall_guards_the_stage(synthesized: Synthesized) -> None:
     (association,) = synthesized.of_type("AWS::WAFv2::WebACLAssociation").values()
     (stage_id,) = synthesized.of_type("AWS::ApiGateway::Stage")
     assert stage_id in str(association["Properties"]["ResourceArn"])
+
+
+@pytest.mark.infra
+def test_firewall_stops_an_sos_flood_from_one_address_first(synthesized: Synthesized) -> None:
+    """A rate-based rule on POST /v1/sos per client address, before the managed groups, answering 429
+    with Retry-After and the contract's error shape; coarser than the platform's own per-address cap."""
+    from shared.config import default_value
+
+    (acl,) = synthesized.of_type("AWS::WAFv2::WebACL").values()
+    rules = sorted(acl["Properties"]["Rules"], key=lambda r: r["Priority"])
+    flood = rules[0]
+    assert flood["Name"] == "SosFloodPerAddress"
+    rate = flood["Statement"]["RateBasedStatement"]
+    assert (rate["AggregateKeyType"], rate["EvaluationWindowSec"]) == ("IP", 300)
+    # Never below what the platform itself accepts from one address in 5 minutes.
+    assert rate["Limit"] >= default_value("sos_per_ip") * max(1, 300 // default_value("sos_window_s"))
+    matches = [s["ByteMatchStatement"] for s in rate["ScopeDownStatement"]["AndStatement"]["Statements"]]
+    assert {
+        (next(iter(m["FieldToMatch"])), m["SearchString"], m["PositionalConstraint"]) for m in matches
+    } == {
+        ("Method", "POST", "EXACTLY"),
+        ("UriPath", "/v1/sos", "ENDS_WITH"),
+    }
+    response = flood["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    assert {"Name": "Retry-After", "Value": "300"} in response["ResponseHeaders"]
+    body = acl["Properties"]["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert json.loads(body["Content"])["error"]["code"] == "rate_limited"
+    assert len({r["Priority"] for r in rules}) == len(rules)
 
 
 @pytest.mark.infra

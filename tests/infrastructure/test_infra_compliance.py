@@ -73,8 +73,8 @@ EXPECTED_ACKS = {
     ),
     ("Workflow/StateMachine/Role", "AwsSolutions-IAM5[Resource::*]"),
     ("Schedules/DeadLetters", "AwsSolutions-SQS3"),  # it is the schedules' dead-letter queue
+    ("Schedules/FailedRuns", "AwsSolutions-SQS3"),  # the scheduled functions' on-failure destination
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
-    ("ReportPhotos/Bucket", "AwsSolutions-S1"),
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
     *FUNCTION_ACKS,
     *PUBLIC_METHOD_ACKS,
@@ -196,3 +196,27 @@ def test_cfn_lint_can_fail(synthesized: Synthesized, tmp_path: Path) -> None:
     path = tmp_path / "broken.template.json"
     path.write_text(json.dumps(broken), encoding="utf-8")
     assert any(m.rule.id.startswith("E") for m in lint_template(path))
+
+
+@pytest.mark.infra
+def test_acknowledgement_reasons_say_what_the_code_does(synthesized: Synthesized) -> None:
+    """Reasons that were not true: the registrations and reminders roles described incident alerts, the
+    check-in key claimed a redeploy replaces it, the photo bucket claimed CloudTrail records presigning."""
+    found = {(path, rule): reason for path, rule, reason in acknowledgements(synthesized)}
+    wildcard = "AwsSolutions-IAM5[Resource::*]"
+    registrations = found[("Functions/Teaching_Registrations/Role", wildcard)]
+    reminders = found[("Functions/Certification_Reminders/Role", wildcard)]
+    for reason in (registrations, reminders):
+        assert "incident" not in reason and "alert" not in reason and "responder" not in reason
+    assert "waitlisted trainee" in registrations and "promoted registration" in registrations
+    assert "expiry reminders" in reminders and "holder's phone number" in reminders
+    for name in ("Rescue_Sos", "Rescue_Incidents", "Rescue_Steps"):
+        assert "incident's alerts" in found[(f"Functions/{name}/Role", wildcard)]
+    secret = found[("CheckinSecret/Secret", "AwsSolutions-SMG4")]
+    assert "A redeploy keeps the value" in secret and "docs/deploy.md" in secret
+    assert not any(path.startswith("ReportPhotos/Bucket") and "S1" in rule for path, rule in found)
+    bucket = synthesized.resources[synthesized.logical_id("ReportPhotos/Bucket/Resource")]["Properties"]
+    logs = synthesized.logical_id("ReportPhotos/AccessLogs/Resource")
+    assert bucket["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs}
+    lifecycle = synthesized.resources[logs]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [r["ExpirationInDays"] for r in lifecycle] == [c.PHOTO_ACCESS_LOG_RETENTION_DAYS]

@@ -28,7 +28,7 @@ from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
 from shared.dal.tables import ALL_MODELS, TTL_ATTRIBUTES
-from shared.geo.cover import INDEX_LEVELS
+from shared.geo.cover import INDEX_LEVELS, POLAR_LEVEL
 from tests.infrastructure.conftest import Synthesized
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -147,7 +147,9 @@ def test_table_matches_model(synthesized: Synthesized, model: type[Model]) -> No
 @pytest.mark.infra
 def test_geo_index_has_a_gsi_per_level(synthesized: Synthesized) -> None:
     gsis = table_of(synthesized, GeoIndexModel)["Properties"]["GlobalSecondaryIndexes"]
-    assert len(gsis) == len(INDEX_LEVELS) == 8
+    # One per level, and the sparse polar index (only items at |lat| >= POLAR_LAT carry its key).
+    assert len(gsis) == len(INDEX_LEVELS) + 1 == 9
+    assert f"polar-{POLAR_LEVEL}" in {gsi["IndexName"] for gsi in gsis}
     for gsi in gsis:
         assert gsi["Projection"]["ProjectionType"] == "INCLUDE"
         assert {"entity_id", "lat", "lng"} <= set(gsi["Projection"]["NonKeyAttributes"])

@@ -387,6 +387,9 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
         secret = {"Ref": synthesized.logical_id("CheckinSecret/Secret/Resource")}
         expected_other["secretsmanager:GetSecretValue"] = [secret]
         expected_other["secretsmanager:DescribeSecret"] = [secret]
+    if name in SCHEDULED_FUNCTIONS:  # its asynchronous invocations' on-failure destination
+        failed_runs = synthesized.logical_id("Schedules/FailedRuns/Resource")
+        expected_other["sqs:SendMessage"] = [{"Fn::GetAtt": [failed_runs, "Arn"]}]
     machine = (
         machine_arn_by_name(synthesized) if name in WORKFLOW_FUNCTIONS else {"Ref": machine_id(synthesized)}
     )

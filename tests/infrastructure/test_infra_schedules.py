@@ -112,3 +112,49 @@ def test_upkeep_topic_is_encrypted_and_named_to_the_daily_run_only(synthesized: 
         if env.get("UPKEEP_TOPIC_ARN") == {"Ref": topic}:
             publishers.add(function["Properties"]["Handler"])
     assert publishers == {"functions.aed_upkeep_daily.handler.lambda_handler"}
+
+
+def test_each_scheduled_function_fails_into_an_encrypted_queue(synthesized: Synthesized) -> None:
+    """EventBridge Scheduler invokes asynchronously: its dead-letter queue catches failed deliveries only.
+    A run whose function fails is Lambda's to retry, then goes to the on-failure destination."""
+    queue_id = synthesized.logical_id("Schedules/FailedRuns/Resource")
+    configs = synthesized.of_type("AWS::Lambda::EventInvokeConfig")
+    by_function = {r["Properties"]["FunctionName"]["Ref"]: r for r in configs.values()}
+    expected = {
+        synthesized.logical_id(f"Functions/{name.title()}/Function/Resource") for name in SCHEDULED_FUNCTIONS
+    }
+    assert set(by_function) == expected  # the scheduled functions, and only them
+    for function_id, config in by_function.items():
+        props = config["Properties"]
+        assert props["Qualifier"] == "$LATEST"  # what the schedule invokes
+        assert props["MaximumRetryAttempts"] == 2
+        assert props["MaximumEventAgeInSeconds"] == 21600
+        assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
+        # Lambda checks the role may send there when the config is created: the grant comes first.
+        role_id = synthesized.resources[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+        (policy_id,) = [
+            k
+            for k, p in synthesized.of_type("AWS::IAM::Policy").items()
+            if {"Ref": role_id} in p["Properties"]["Roles"]
+        ]
+        assert policy_id in config.get("DependsOn", [])
+    queue = synthesized.resources[queue_id]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in synthesized.of_type("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for statements in policies
+        for s in statements
+    )
+    alarms = [
+        a["Properties"]
+        for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Dimensions")
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    ]
+    assert [(a["MetricName"], a["Threshold"]) for a in alarms] == [("ApproximateNumberOfMessagesVisible", 1)]

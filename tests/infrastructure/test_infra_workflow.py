@@ -236,3 +236,90 @@ def test_topics_encrypted_with_a_rotated_key_and_ssl_only(synthesized: Synthesiz
             if s["Effect"] == "Deny"
         ]
         assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies), topic_id
+
+
+def deployed_states(synthesized: Synthesized) -> dict[str, Any]:
+    """The states of the definition the stack deploys (its staged asset, placeholders left in)."""
+    key = state_machine(synthesized)["DefinitionS3Location"]["Key"]
+    staged = json.loads((synthesized.outdir / f"asset.{key}").read_text(encoding="utf-8"))
+    return dict(staged["States"])
+
+
+def catchers(state: dict[str, Any]) -> dict[str, str]:
+    return {error: c["Next"] for c in state.get("Catch", []) for error in c["ErrorEquals"]}
+
+
+@pytest.mark.infra
+def test_the_closure_wait_retries_lambda_errors_but_not_its_timeout(synthesized: Synthesized) -> None:
+    await_closure = deployed_states(synthesized)["AwaitClosure"]
+    (retry,) = await_closure["Retry"]
+    # States.TaskFailed: the function's errors and Lambda's; never States.Timeout (nobody closed it).
+    assert retry["ErrorEquals"] == ["States.TaskFailed"] and retry["MaxAttempts"] >= 3
+    assert catchers(await_closure) == {"States.Timeout": "ExpireIfStillOpen", "States.ALL": "WaitToExpire"}
+    assert await_closure["Catch"][0]["ErrorEquals"] == ["States.Timeout"]  # matched first
+
+
+@pytest.mark.infra
+@pytest.mark.parametrize(
+    ("name", "then"),
+    [
+        ("AssessWave1", "Wave2"),  # cannot tell: more help, the wave step checks the incident itself
+        ("AssessWave2", "Unanswered"),
+        ("Unanswered", "AwaitClosure"),
+        ("ExpireIfStillOpen", "Finish"),
+        ("Finish", "FinishLater"),
+    ],
+)
+def test_a_step_failed_through_its_retries_is_caught(synthesized: Synthesized, name: str, then: str) -> None:
+    state = deployed_states(synthesized)[name]
+    assert state["Retry"]
+    assert catchers(state)["States.ALL"] == then
+    assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
+
+
+@pytest.mark.infra
+def test_every_failure_leads_to_a_finish(synthesized: Synthesized) -> None:
+    """Every task either catches every error or is the last finish, and from every state a path leads
+    to a state that runs the finish step: no failure ends a rescue without stand-downs, the AED's
+    release and the credits."""
+    states = deployed_states(synthesized)
+    assert not [n for n, s in states.items() if s["Type"] == "Fail"]
+
+    def successors(state: dict[str, Any]) -> set[str]:
+        found = {state["Next"]} if "Next" in state else set()
+        found |= {c["Next"] for c in state.get("Choices", [])} | (
+            {state["Default"]} if "Default" in state else set()
+        )
+        return found | {c["Next"] for c in state.get("Catch", [])}
+
+    def finishes(state: dict[str, Any]) -> bool:
+        return bool(state.get("Parameters", {}).get("Payload", {}).get("action") == "finish")
+
+    # The one task allowed to fail the execution: the finish run again after a failed one.
+    last = [n for n, s in states.items() if s["Type"] == "Task" and "States.ALL" not in catchers(s)]
+    assert last == ["FinishAgain"]
+    for name in states:
+        seen, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo += sorted(successors(states[current]))
+        assert any(finishes(states[n]) for n in seen), f"{name} never reaches a finish"
+    # The finish runs once more after a pause, then the execution fails (alarmed) for a redrive.
+    assert states["FinishLater"]["Type"] == "Wait" and states["FinishLater"]["Next"] == "FinishAgain"
+    assert finishes(states["FinishAgain"]) and states["FinishAgain"]["End"] is True
+    assert states["FinishAgain"]["Retry"] and "Catch" not in states["FinishAgain"]
+
+
+@pytest.mark.infra
+def test_the_dispatch_centre_subscribes_through_the_context(synthesized_with_push: Synthesized) -> None:
+    from tests.infrastructure.conftest import DISPATCH_CENTRE_ENDPOINT
+
+    topic = synthesized_with_push.logical_id("Notifications/DispatchCentreTopic/Resource")
+    found = [
+        (r["Properties"]["Protocol"], r["Properties"]["Endpoint"])
+        for r in synthesized_with_push.of_type("AWS::SNS::Subscription").values()
+        if r["Properties"]["TopicArn"] == {"Ref": topic}
+    ]
+    assert found == [("https", DISPATCH_CENTRE_ENDPOINT)]

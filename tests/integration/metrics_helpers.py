@@ -25,7 +25,8 @@ def metrics_of(document: dict[str, Any]) -> dict[str, float]:
     [declared] = document["_aws"]["CloudWatchMetrics"]
     assert declared["Namespace"] == "RescueNearby"
     assert declared["Dimensions"] == [["service"]] and document["service"] == "rescue-nearby"
-    assert {m["Unit"] for m in declared["Metrics"]} == {"Count"}
+    units = {m["Name"]: m["Unit"] for m in declared["Metrics"]}
+    assert all(unit == ("Milliseconds" if name.endswith("Ms") else "Count") for name, unit in units.items())
     return {m["Name"]: sum(document[m["Name"]]) for m in declared["Metrics"]}
 
 

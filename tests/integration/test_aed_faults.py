@@ -25,7 +25,7 @@ from tests.integration.rescue_helpers import (
     until,
 )
 
-MANAGER = {"sub": "manager-1", "roles": ("aed_manager",)}
+MANAGER = {"sub": "m", "roles": ("aed_manager",)}  # rescue_helpers.aed creates the AEDs as "m": their manager
 
 
 def new_pads() -> str:
@@ -233,5 +233,5 @@ def test_a_manager_editing_a_claimed_aed_does_not_free_it_for_another_runner(api
     assert renamed.status == 200
     assert claimed_by(box) == incident_id
     other_runner = responder(api, at=north_of(*PATIENT, 140))
-    second = sos(api, at=north_of(*PATIENT, 20)).body["incident_id"]
+    second = sos(api, at=north_of(*PATIENT, 80)).body["incident_id"]  # another patient: 80 m away
     assert accept(api, second, other_runner).body["role"] == "cpr"  # the AED is taken

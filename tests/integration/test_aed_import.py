@@ -98,15 +98,33 @@ def test_a_moved_aed_is_searched_at_its_new_place(api):
 def test_what_managers_own_survives_a_reimport(api):
     [created] = send(api, [item("k", placement="大廳")])
     aed_id = created["aed_id"]
-    patch = {"status": "faulty", "pads_expire_on": "2027-03-01", "manager_id": "manager-2"}
+    assert DynamoAeds().get(aed_id).manager_id == MANAGER["sub"]  # the importer manages what it created
+    patch = {"status": "faulty", "pads_expire_on": "2027-03-01"}
     assert api("PATCH", f"/v1/aeds/{aed_id}", patch, **MANAGER).status == 200
-    [again] = send(api, [item("k", placement="一樓大廳", name="新名字")])
+    handover = {"manager_id": "manager-2"}  # only an admin hands a device to another manager
+    assert api("PATCH", f"/v1/aeds/{aed_id}", handover, **MANAGER).status == 403
+    assert api("PATCH", f"/v1/aeds/{aed_id}", handover, sub="admin-1", roles=("admin",)).status == 200
+    [again] = send(
+        api, [item("k", placement="一樓大廳", name="新名字")], sub="manager-2", roles=("aed_manager",)
+    )
     assert again["outcome"] == "updated"
     aed = DynamoAeds().get(aed_id)
     assert aed is not None and aed.name == "新名字" and aed.placement == "一樓大廳"
     assert aed.status == "faulty" and aed.manager_id == "manager-2"
     assert str(aed.pads_expire_on) == "2027-03-01"
     assert nearby(api, 25.0330, 121.5654, WEDNESDAY_NOON) == []  # still faulty: still out of search
+
+
+def test_a_manager_updates_by_import_only_the_aeds_they_manage(api):
+    [created] = send(api, [item("x")])
+    other = {"sub": "manager-2", "roles": ("aed_manager",)}
+    [refused, new] = send(api, [item("x", name="改名"), item("y")], **other)
+    assert (refused["outcome"], refused["aed_id"]) == ("rejected", created["aed_id"])
+    assert "another aed_manager" in refused["reason"]
+    assert new["outcome"] == "created" and DynamoAeds().get(new["aed_id"]).manager_id == "manager-2"
+    assert DynamoAeds().get(created["aed_id"]).name == "AED x"  # nothing written
+    [by_admin] = send(api, [item("x", name="改名")], sub="admin-1", roles=("admin",))
+    assert by_admin["outcome"] == "updated"
 
 
 def test_an_emptied_registry_field_is_cleared(api):

@@ -104,6 +104,27 @@ def test_writes_need_the_manager_or_admin_role(api):
     assert api("POST", "/v1/aeds", body, sub="a", roles=("admin",)).status == 201
 
 
+def test_a_manager_manages_their_own_aeds_and_only_an_admin_assigns_them_to_another(api):
+    body = {"lat": 30.26, "lng": 120.16, "name": "x", "opening_hours": "24/7"}
+    created = api("POST", "/v1/aeds", body, **MANAGER)
+    assert created.status == 201 and created.body["manager_id"] == MANAGER["sub"]
+    aed_id = created.body["aed_id"]
+    other = {"sub": "manager-2", "roles": ("aed_manager",)}
+    refused = api("PATCH", f"/v1/aeds/{aed_id}", {"name": "y"}, **other)  # on the map: refused, not hidden
+    assert refused.status == 403 and refused.body["error"]["code"] == "forbidden"
+    assert api("POST", "/v1/aeds", {**body, "manager_id": "manager-2"}, **MANAGER).status == 403
+    assert api("PATCH", f"/v1/aeds/{aed_id}", {"manager_id": "manager-2"}, **MANAGER).status == 403
+    assert api("PATCH", f"/v1/aeds/{aed_id}", {"manager_id": None}, **MANAGER).status == 403
+    admin = {"sub": "admin-1", "roles": ("admin",)}
+    assert (
+        api("POST", "/v1/aeds", {**body, "manager_id": "manager-2"}, **admin).body["manager_id"]
+        == "manager-2"
+    )
+    assert api("PATCH", f"/v1/aeds/{aed_id}", {"manager_id": "manager-2"}, **admin).status == 200
+    assert api("PATCH", f"/v1/aeds/{aed_id}", {"name": "y"}, **other).status == 200
+    assert api("PATCH", f"/v1/aeds/{aed_id}", {"name": "z"}, **MANAGER).status == 403
+
+
 @pytest.mark.parametrize(
     "change",
     [{"opening_hours": "sometimes"}, {"status": "broken"}, {"lat": 100}, {"name": "   "}, {"lng": "120.1"}],

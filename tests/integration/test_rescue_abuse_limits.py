@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from shared import wiring
 from shared.dal.models.rescue import IncidentModel
 from shared.logic.rescue.limits import alert_limits
 from shared.logic.rescue.ports import Incident
-from tests.integration.rescue_helpers import PATIENT, dispatcher, north_of, responder, sent, until
+from tests.integration.rescue_helpers import PATIENT, dispatcher, finished, north_of, responder, sent
+
+
+@pytest.fixture(autouse=True)
+def mid_window():
+    """Windows are fixed (10 minutes for sources, the hour and the day for alerts): each test starts
+    a minute into all of them, so none turns over under it whatever the hour it runs at."""
+    with time_machine.travel(datetime(2026, 12, 6, 3, 1, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
 
 
 @pytest.fixture
@@ -74,13 +84,13 @@ def test_a_responder_gets_at_most_the_hourly_cap_of_alerts_and_the_next_nearest_
     limits(alerts_per_hour=2, alerts_per_day=8, sos_per_ip=100)
     near = responder(api, at=north_of(*PATIENT, 50))
     farther = responder(api, at=north_of(*PATIENT, 400))
-    for i in range(3):
-        assert raise_sos(api, ip=f"198.51.100.{i}", device=f"d{i}").status == 202
+    for i in range(3):  # three patients, 60 m apart: no SOS joins another
+        assert raise_sos(api, north_of(*PATIENT, 60 * i), ip=f"198.51.100.{i}", device=f"d{i}").status == 202
     alerts_to = [m["to"] for m in sent(kind="alert")]
     assert alerts_to.count(near) == 2  # capped
     assert alerts_to.count(farther) == 2  # wave size 10 takes both while they are under the cap
     limits(alerts_per_hour=2, wave1_size=1, sos_per_ip=100)
-    fourth = raise_sos(api, ip="198.51.100.9")
+    fourth = raise_sos(api, north_of(*PATIENT, 180), ip="198.51.100.9")
     assert fourth.status == 202
     view = dispatcher(api, "GET", f"/v1/incidents/{fourth.body['incident_id']}").body
     assert view["alerts"] == []  # both are at their cap: nobody alerted beyond it
@@ -97,12 +107,10 @@ def test_a_responder_in_a_rescue_is_not_alerted_to_another_until_it_closes(api, 
     assert busy not in alerted and other in alerted
     assert dispatcher(api, "POST", f"/v1/incidents/{first}/close", {"outcome": "transported"}).status == 200
 
-    def alerted_again() -> bool:
-        third = raise_sos(api, north_of(*PATIENT, 150), ip="198.51.100.3").body["incident_id"]
-        view = dispatcher(api, "GET", f"/v1/incidents/{third}").body
-        return busy in {a["responder_id"] for a in view["alerts"]}
-
-    until(alerted_again, deadline_s=30, what="the closed rescue's responder to be free again")
+    assert finished(aws, first)["status"] == "SUCCEEDED"  # its finish frees whoever helped
+    third = raise_sos(api, north_of(*PATIENT, 150), ip="198.51.100.3").body["incident_id"]
+    alerted = {a["responder_id"] for a in dispatcher(api, "GET", f"/v1/incidents/{third}").body["alerts"]}
+    assert busy in alerted
 
 
 def test_only_a_public_sos_is_capped() -> None:

@@ -32,8 +32,9 @@ def test_same_key_and_body_is_the_same_incident_other_body_is_409(api):
     assert len(incidents()) == 1
 
 
-def test_without_a_key_every_sos_is_a_new_incident(api):
-    assert sos(api).body["incident_id"] != sos(api).body["incident_id"]
+def test_without_a_key_every_sos_for_another_patient_is_a_new_incident(api):
+    # (Within 50 m and 10 minutes of an open one, an SOS joins it: test_rescue_sos_merge.py.)
+    assert sos(api).body["incident_id"] != sos(api, at=north_of(*PATIENT, 300)).body["incident_id"]
     assert len(incidents()) == 2
 
 

@@ -30,9 +30,10 @@ def test_an_sos_emits_accepted_and_the_responders_alerted_once(api, capsys):
     capsys.readouterr()  # what the set-up printed
     reply = sos(api, key="metrics-1")
     assert reply.status == 202
-    assert sos_metrics(capsys.readouterr().out) == [
-        {"SosAccepted": 1, "RespondersAlerted": 3, "AlertsFailed": 0}
-    ]
+    [emitted_once] = sos_metrics(capsys.readouterr().out)
+    first_alert_ms = emitted_once.pop("SosToFirstAlertMs")
+    assert emitted_once == {"SosAccepted": 1, "RespondersAlerted": 3, "AlertsFailed": 0}
+    assert 0 < first_alert_ms < 30_000  # from the function receiving it to SNS taking the first alert
     again = sos(api, key="metrics-1")  # the app's retry: the same incident, not a second SOS
     assert again.body["incident_id"] == reply.body["incident_id"]
     assert sos_metrics(capsys.readouterr().out) == []
@@ -62,10 +63,22 @@ def test_alerts_sns_refuses_are_counted_as_failed_not_alerted(api, capsys):
         out = capsys.readouterr().out
     finally:
         client.meta.events.unregister("provide-client-params.sns.Publish", refuse)
-    assert sos_metrics(out) == [{"SosAccepted": 1, "RespondersAlerted": 2, "AlertsFailed": 1}]
+    [emitted_once] = sos_metrics(out)
+    assert emitted_once.pop("SosToFirstAlertMs") > 0
+    assert emitted_once == {"SosAccepted": 1, "RespondersAlerted": 2, "AlertsFailed": 1}
 
 
 def test_a_malformed_sos_emits_nothing(api, capsys):
     capsys.readouterr()
     assert api("POST", "/v1/sos", {"lat": "30.1", "lng": 120.1}).status == 422
     assert emf_lines(capsys.readouterr().out) == []
+
+
+def test_an_accept_is_counted_once_however_often_it_is_tapped(api, capsys):
+    rid = responder(api, at=north_of(*PATIENT, 100))
+    incident_id = sos(api).body["incident_id"]
+    capsys.readouterr()
+    for _ in range(2):
+        tapped = api("POST", f"/v1/incidents/{incident_id}/responses", {"action": "accept"}, sub=rid)
+        assert tapped.status == 200
+    assert emitted(capsys.readouterr().out, "ResponderAccepted") == [{"ResponderAccepted": 1}]

@@ -60,7 +60,7 @@ def test_a_claimed_aed_is_not_offered_to_the_next_rescue(api):
     first = sos(api).body["incident_id"]
     assert accept(api, first, first_runner).body["role"] == "aed"
     second_runner = responder(api, at=north_of(*PATIENT, 160))
-    second = sos(api, at=north_of(*PATIENT, 10)).body["incident_id"]
+    second = sos(api, at=north_of(*PATIENT, 70)).body["incident_id"]  # another patient, 70 m away
     assert accept(api, second, second_runner).body == {"role": "cpr", "aed": None}
     assert dispatcher(api, "GET", f"/v1/incidents/{second}").body["slots"]["aed"] == 0
 
@@ -210,6 +210,28 @@ def test_a_responder_with_the_app_is_alerted_by_push_and_others_by_sms(api):
     incident_id = sos(api).body["incident_id"]
     channels = {m["to"]: (m["channel"], m["kind"], m["incident_id"]) for m in sent(kind="alert")}
     assert channels == {with_app: ("push", "alert", incident_id), without: ("sms", "alert", incident_id)}
+
+
+def test_a_phone_handed_on_to_another_volunteer_alerts_only_its_new_owner(api):
+    """The same app install (token) registered by a second responder: no error, the phone now alerts
+    the second, and the first, who no longer has it, is alerted by SMS."""
+    first = responder(api, at=north_of(*PATIENT, 100))
+    second = responder(api, at=north_of(*PATIENT, 200))
+    body = {"platform": "fcm", "token": "shared-phone-token"}
+    assert api("PUT", f"/v1/responders/{first}/device", body, sub=first).status == 200
+    handed_on = api("PUT", f"/v1/responders/{second}/device", body, sub=second)
+    assert handed_on.status == 200, handed_on.body
+    # The first's presence is refreshed by their app's heartbeat: the alert reads what it then says.
+    again = api(
+        "PUT",
+        f"/v1/responders/{first}/presence",
+        {"lat": north_of(*PATIENT, 100)[0], "lng": PATIENT[1], "available": True},
+        sub=first,
+    )
+    assert again.status == 200
+    incident_id = sos(api).body["incident_id"]
+    channels = {m["to"]: (m["channel"], m["incident_id"]) for m in sent(kind="alert")}
+    assert channels == {first: ("sms", incident_id), second: ("push", incident_id)}
 
 
 def test_device_registration_is_self_only_and_validated(api):

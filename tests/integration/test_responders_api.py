@@ -128,14 +128,12 @@ def test_lapsed_certificate_cannot_go_on_duty_and_is_never_found(api):
 
 def test_presence_is_self_only(api):
     rid = new_responder(api)
-    other = api(
-        "PUT",
-        f"/v1/responders/{rid}/presence",
-        {"lat": 30.0, "lng": 120.0, "available": True},
-        sub="x",
-        roles=("admin",),
-    )
-    assert other.status == 404
+    body = {"lat": 30.0, "lng": 120.0, "available": True}
+    # An admin may know the responder exists (they read it): refused. Anyone else: not found, as for
+    # a responder that does not exist.
+    assert api("PUT", f"/v1/responders/{rid}/presence", body, sub="x", roles=("admin",)).status == 403
+    other = api("PUT", f"/v1/responders/{rid}/presence", body, sub="x", roles=("dispatcher",))
+    assert (other.status, other.body) == (404, api("PUT", "/v1/responders/nope/presence", body, sub="x").body)
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
-from shared.errors import Conflict, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.identity import Caller
 from shared.logic.aed_faults import AedFaults, FaultReport, PhotoUpload
 from shared.logic.ports import AED_MAP, AED_USABLE, Aed
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+MANAGER = Caller("m1", frozenset({"aed_manager"}))  # manages A1 (service())
 
 
 class Repo:
@@ -74,6 +76,7 @@ class Photos:
 
 
 def service(status: str = "ok", interfere: int = 0, **fields: Any) -> tuple[AedFaults, Repo, Geo]:
+    fields = {"manager_id": MANAGER.sub, **fields}
     aed = Aed(
         "A1", 30.0, 120.0, "AED", "24/7", status, NOW - timedelta(days=1), NOW - timedelta(days=1), **fields
     )
@@ -117,7 +120,7 @@ def test_a_suspending_report_takes_it_out_of_search_and_clearing_brings_it_back(
     )
     assert repo.aed.suspended_by == report.report_id and "A1" not in geo.indexed[AED_USABLE]
     assert upload is not None and upload.fields["key"].endswith(f"{report.report_id}.png")
-    _, aed = svc.resolve("A1", report.report_id, "cleared", "m1", None, NOW)
+    _, aed = svc.resolve(MANAGER, "A1", report.report_id, "cleared", None, NOW)
     assert aed.suspended_by is None and aed.status == "ok" and "A1" in geo.indexed[AED_USABLE]
 
 
@@ -135,7 +138,7 @@ def test_a_confirmed_missing_report_marks_it_missing():
         now=NOW,
     )
     assert repo.aed.suspended_by is None  # a public report alone changes nothing
-    _, aed = svc.resolve("A1", report.report_id, "confirmed", "m1", None, NOW)
+    _, aed = svc.resolve(MANAGER, "A1", report.report_id, "confirmed", None, NOW)
     assert (aed.status, aed.fault) == ("missing", "missing") and "A1" not in geo.indexed[AED_USABLE]
 
 
@@ -143,6 +146,7 @@ def test_restock_needs_new_pads_and_a_device_waiting_for_them():
     svc, _, _ = service(status="needs_restock")
     with pytest.raises(ValidationFailed):
         svc.restock(
+            MANAGER,
             "A1",
             pads_expire_on=date(2026, 11, 30),
             battery_expires_on=None,
@@ -150,10 +154,55 @@ def test_restock_needs_new_pads_and_a_device_waiting_for_them():
             now=NOW,
         )
     aed = svc.restock(
-        "A1", pads_expire_on=date(2029, 1, 1), battery_expires_on=None, today=date(2026, 11, 30), now=NOW
+        MANAGER,
+        "A1",
+        pads_expire_on=date(2029, 1, 1),
+        battery_expires_on=None,
+        today=date(2026, 11, 30),
+        now=NOW,
     )
     assert aed.status == "ok" and aed.pads_expire_on == date(2029, 1, 1)
     with pytest.raises(Conflict):
         svc.restock(
-            "A1", pads_expire_on=date(2029, 1, 1), battery_expires_on=None, today=date(2026, 11, 30), now=NOW
+            MANAGER,
+            "A1",
+            pads_expire_on=date(2029, 1, 1),
+            battery_expires_on=None,
+            today=date(2026, 11, 30),
+            now=NOW,
         )
+
+
+def test_reports_resolutions_and_restocks_are_for_the_aeds_manager_and_admins():
+    svc, repo, _ = service(status="needs_restock")
+    report, _ = svc.report(
+        "A1",
+        "locked",
+        note=None,
+        reporter=None,
+        reporter_role="public",
+        incident_id=None,
+        photo_type=None,
+        suspend=False,
+        now=NOW,
+    )
+    other = Caller("m2", frozenset({"aed_manager"}))  # the map shows the AED: refused, not hidden
+    with pytest.raises(Forbidden):
+        svc.list_reports(other, "A1", None, 20, None)
+    with pytest.raises(Forbidden):
+        svc.resolve(other, "A1", "no-such-report", "cleared", None, NOW)  # says nothing of reports
+    with pytest.raises(Forbidden):
+        svc.restock(
+            other, "A1", pads_expire_on=date(2029, 1, 1), battery_expires_on=None, today=NOW.date(), now=NOW
+        )
+    with pytest.raises(NotFound):
+        svc.list_reports(other, "no-such-aed", None, 20, None)
+    assert repo.aed.status == "needs_restock" and repo.saves == 0
+    admin = Caller("a1", frozenset({"admin"}))
+    svc.resolve(admin, "A1", report.report_id, "cleared", None, NOW)
+    assert (
+        svc.restock(
+            admin, "A1", pads_expire_on=date(2029, 1, 1), battery_expires_on=None, today=NOW.date(), now=NOW
+        ).status
+        == "ok"
+    )

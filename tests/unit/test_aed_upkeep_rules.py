@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from shared.errors import ValidationFailed
+from shared.identity import Caller
 from shared.logic.aed_upkeep import (
     CHECKS,
     Inspection,
@@ -234,7 +235,7 @@ def inspect(catalog, geo, checks=None, **fields):
         geo,
         "a1",
         NewInspection(checks={**ALL_PASS, **(checks or {})}, **fields),
-        inspector="m1",
+        caller=Caller("m1", frozenset({"aed_manager"})),  # its manager
         now=NOW,
         time_zone=TZ,
     )

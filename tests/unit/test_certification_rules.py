@@ -250,8 +250,10 @@ def test_a_fail_lists_the_failed_skills_and_issues_nothing():
 
 def test_scored_once_per_sitting_only_by_the_assigned_examiner_and_not_before_it_starts():
     world = _sitting()
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another examiner may not learn the sitting exists
         _score(*world, ALL_GOOD, sub="zhao")
+    with pytest.raises(Forbidden):  # the trainer who set it knows it, and may not score it
+        _score(*world, ALL_GOOD, sub=TRAINER.sub)
     with pytest.raises(Conflict) as early:
         _score(*world, ALL_GOOD, at=T0 - timedelta(minutes=1))
     assert early.value.code == "exam_not_started"
@@ -294,21 +296,26 @@ def test_revoking_an_old_certificate_leaves_a_renewed_responder_on_duty():
     assert responders.held["holder"] == ("RN-2026-000009", date(2029, 11, 29)) and geo.removed == []
 
 
-def test_the_document_waits_for_the_evaluation_and_is_the_holders_alone():
+def test_the_document_waits_for_the_evaluation_and_is_the_holders_and_admins():
     training, store, certificates, responders, exam_id = _sitting()
     number = _score(training, store, certificates, responders, exam_id, ALL_GOOD).certificate.certificate_no
     holder = Caller("a", frozenset())
+    admin = Caller("someone", frozenset({"admin"}))
     with pytest.raises(Conflict) as early:
         certs.document(certificates, training, holder, number)
     assert early.value.code == "evaluation_required"
+    assert certs.document(certificates, training, admin, number).holder_id == "a"  # the holder's step
+    with pytest.raises(Forbidden):  # the number is public: refused, not unknown
+        certs.document(certificates, training, Caller("someone", frozenset({"trainer"})), number)
+    with pytest.raises(NotFound):
+        certs.document(certificates, training, admin, "RN-1999-000001")
     training.rate(training.registrations["r-a-s-wang"], 5)
     assert certs.document(certificates, training, holder, number).holder_id == "a"
-    with pytest.raises(NotFound):
-        certs.document(certificates, training, Caller("someone", frozenset({"admin"})), number)
     certificates.revoke(number, T0, "fraud", "admin")
-    with pytest.raises(Conflict) as revoked:
-        certs.document(certificates, training, holder, number)
-    assert revoked.value.code == "certificate_revoked"
+    for caller in (holder, admin):
+        with pytest.raises(Conflict) as revoked:
+            certs.document(certificates, training, caller, number)
+        assert revoked.value.code == "certificate_revoked"
 
 
 # --- reminders ------------------------------------------------------------------------------------

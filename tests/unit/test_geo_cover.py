@@ -1,4 +1,5 @@
-"""cover_circle against brute force: every point within the radius lies in one of the cover's ranges."""
+"""cover_circle against brute force: every point within the radius lies in one of the cover's ranges, and
+no cover, anywhere on Earth, has more than MAX_QUERIES ranges (6 for every radius the API allows)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from shared.geo.cover import AXIS_BITS, INDEX_LEVELS, Cover, cover_circle, point_keys
+from shared.geo.cover import (
+    AXIS_BITS,
+    INDEX_LEVELS,
+    MAX_QUERIES,
+    POLAR_LAT,
+    POLAR_LEVEL,
+    Cover,
+    cover_box,
+    cover_circle,
+    indexed_levels,
+    point_keys,
+)
 from shared.geo.distance import EARTH_RADIUS_M, haversine_m
 
 MAX_RANGES = 6
@@ -29,6 +41,8 @@ def destination(lat: float, lng: float, bearing_deg: float, distance_m: float) -
 
 
 def in_cover(cover: Cover, lat: float, lng: float) -> bool:
+    if cover.level not in indexed_levels(lat):  # the sparse polar index holds only points beyond POLAR_LAT
+        return False
     keys = point_keys(lat, lng, levels=(cover.level,))
     column = keys.columns[cover.level]
     return any(r.column == column and r.lat_key_lo <= keys.lat_key <= r.lat_key_hi for r in cover.ranges)
@@ -99,7 +113,7 @@ def test_brute_force_over_a_grid_around_the_circle(lat: float, lng: float, radiu
 @given(lat=lats, lng=lngs, radius=radii)
 def test_ranges_are_one_level_sorted_disjoint_and_merged(lat: float, lng: float, radius: float) -> None:
     cover = cover_circle(lat, lng, radius)
-    assert cover.level in INDEX_LEVELS
+    assert cover.level in (*INDEX_LEVELS, POLAR_LEVEL)
     assert cover.ranges
     for r in cover.ranges:
         assert r.level == cover.level
@@ -151,9 +165,9 @@ def test_hangzhou_west_lake(radius: float, level: int, ranges: int) -> None:
     assert (cover.level, len(cover.ranges)) == (level, ranges)
 
 
-def test_a_circle_around_the_pole_takes_every_column_of_the_coarsest_level() -> None:
+def test_a_circle_around_the_pole_takes_the_four_columns_of_the_polar_level() -> None:
     cover = cover_circle(89.99, 0.0, 2000.0)
-    assert (cover.level, len(cover.ranges)) == (8, 256)
+    assert (cover.level, len(cover.ranges)) == (POLAR_LEVEL, 4)
     assert all(r.lat_key_hi == (1 << AXIS_BITS) - 1 for r in cover.ranges)
 
 
@@ -170,3 +184,103 @@ def test_a_circle_across_the_antimeridian_has_columns_on_both_ends() -> None:
 def test_no_circle_no_cover(lat: float, lng: float, radius: float) -> None:
     with pytest.raises(ValueError):
         cover_circle(lat, lng, radius)
+
+
+# --- the bound: no cover has more than MAX_QUERIES ranges, anywhere ------------------------------------
+
+# Centres weighted to where covers used to blow up: the poles (and just off them, where a circle spans
+# most meridians without holding the pole), ±180°, the equator and the polar index's edge.
+bound_lats = (
+    st.floats(-90.0, 90.0)
+    | st.floats(89.0, 90.0)
+    | st.floats(-90.0, -89.0)
+    | st.floats(89.999, 90.0)
+    | st.floats(-90.0, -89.999)
+    | st.floats(-0.01, 0.01)
+    | st.floats(POLAR_LAT - 0.1, POLAR_LAT + 0.1)
+    | st.sampled_from([90.0, -90.0, 0.0, POLAR_LAT, -POLAR_LAT, 89.39, -89.4])
+)
+bound_lngs = lngs | st.builds(column_edge, st.just(POLAR_LEVEL), st.integers(0, 3))
+api_radii = st.floats(0.0, 5000.0) | st.sampled_from([0.0, 1.0, 300.0, 1000.0, 2000.0, 5000.0])
+
+
+@settings(max_examples=600, deadline=None)
+@given(lat=bound_lats, lng=bound_lngs, radius=api_radii)
+@example(lat=90.0, lng=0.0, radius=5000.0)  # was 256 ranges
+@example(lat=-90.0, lng=180.0, radius=0.0)
+@example(lat=89.99, lng=0.0, radius=2000.0)
+@example(lat=89.39, lng=-180.0, radius=5000.0)  # spans ~9 level-8 columns without holding the pole
+@example(lat=89.9999, lng=0.0, radius=0.0)  # 11 m from the pole: the 1 m margin spans ~10 degrees
+@example(lat=0.0, lng=180.0, radius=5000.0)
+def test_every_circle_the_api_allows_takes_at_most_six_queries_anywhere(
+    lat: float, lng: float, radius: float
+) -> None:
+    cover = cover_circle(lat, lng, radius)
+    assert len(cover.ranges) <= MAX_RANGES <= MAX_QUERIES
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lat=bound_lats,
+    lng=bound_lngs,
+    radius=st.floats(0.0, 150_000.0) | st.floats(0.0, 21_000_000.0),
+    max_ranges=st.integers(1, 1000),
+)
+@example(lat=0.0, lng=0.0, radius=5_000_000.0, max_ranges=1000)  # the old fallback: every level-8 column
+def test_no_cover_has_more_than_max_queries_ranges(
+    lat: float, lng: float, radius: float, max_ranges: int
+) -> None:
+    """Whatever the radius and the configured target (GEO_MAX_QUERIES): at most MAX_QUERIES ranges; up
+    to 150 km (30 times the API's limit) every circle is covered, beyond that one may be refused."""
+    try:
+        cover = cover_circle(lat, lng, radius, max_ranges=max_ranges)
+    except ValueError:
+        assert radius > 150_000.0
+        return
+    assert len(cover.ranges) <= MAX_QUERIES
+
+
+@settings(max_examples=300, deadline=None)
+@given(lat=bound_lats, lng=bound_lngs, radius=api_radii | st.floats(0.0, 150_000.0))
+def test_the_polar_level_serves_only_circles_wholly_beyond_polar_lat(
+    lat: float, lng: float, radius: float
+) -> None:
+    """The polar index holds only points at |lat| >= POLAR_LAT: a circle reaching below it must not use it."""
+    cover = cover_circle(lat, lng, radius)
+    if cover.level == POLAR_LEVEL:
+        for bearing in (0.0, 180.0):  # the circle's nearest and farthest latitudes from the equator
+            rim_lat, _ = destination(lat, lng, bearing, radius)
+            assert abs(rim_lat) >= POLAR_LAT and rim_lat * lat > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lat=st.floats(-90.0, 90.0) | st.floats(89.0, 90.0) | st.floats(-90.0, -89.0),
+    lng=bound_lngs,
+    size=st.floats(0.0, 1.0),
+    wide=st.booleans(),
+)
+@example(lat=89.5, lng=-180.0, size=1.0, wide=True)  # the AED coverage box at a pole: 360 degrees
+def test_every_box_the_api_allows_takes_at_most_six_queries(
+    lat: float, lng: float, size: float, wide: bool
+) -> None:
+    """A map box is at most 1 degree a side; the coverage report widens it by its margin, up to every
+    longitude at a pole (where it lies wholly beyond POLAR_LAT)."""
+    min_lat, max_lat = max(-90.0, lat - size), min(90.0, lat + size)
+    if wide:
+        if abs(lat) < 85.0:
+            return
+        min_lng, max_lng = -180.0, 180.0
+        min_lat, max_lat = (max(min_lat, 86.0), 90.0) if lat > 0 else (-90.0, min(max_lat, -86.0))
+    else:
+        min_lng, max_lng = max(-180.0, lng - size), min(180.0, lng + size)
+    cover = cover_box(min_lng, min_lat, max_lng, max_lat)
+    assert len(cover.ranges) <= MAX_RANGES
+    if cover.level == POLAR_LEVEL:
+        assert min(abs(min_lat), abs(max_lat)) >= POLAR_LAT
+
+
+def test_a_box_no_level_covers_within_the_bound_is_refused() -> None:
+    with pytest.raises(ValueError):
+        cover_box(-180.0, 0.0, 180.0, 10.0)  # 256 columns at level 8 and not in the polar index
+    assert len(cover_box(-180.0, POLAR_LAT, 180.0, 90.0).ranges) == 4

@@ -28,7 +28,7 @@ SHARED = {
     "shared/dal/models": {"geo_index"},
     "shared/api": {"fields", "http", "params", "plain"},
     "shared/messaging": {"sns"},
-    "infra/constructs": {"api", "data", "functions", "identity", "notifications", "schedules"},
+    "infra/constructs": {"alarms", "api", "data", "functions", "identity", "notifications", "schedules"},
 }
 LAYERS = ("functions", *SHARED)
 

@@ -39,7 +39,7 @@ from shared.logic.rescue.ports import (
     Notice,
     SourceLimit,
 )
-from shared.logic.rescue.waves import assess, dispatch_wave
+from shared.logic.rescue.waves import assess, declare_unanswered, dispatch_wave
 
 T0 = datetime.fromisoformat("2026-12-06T03:00:00+08:00")  # a Sunday night: nothing here reads the clock
 PATIENT = (30.2590, 120.1605)
@@ -241,6 +241,9 @@ class LaxIncidents:
     def mark_unanswered(self, incident_id: str) -> bool:
         self.incidents[incident_id].unanswered = True
         return True
+
+    def mark_centre_told(self, incident_id: str) -> None:
+        self.incidents[incident_id].centre_told = True
 
     def close(self, incident_id: str, outcome: str, closed_at: datetime) -> Incident | None:
         incident = self.incidents[incident_id]
@@ -577,3 +580,17 @@ def test_no_wave_two_for_a_closed_incident() -> None:
     result = dispatch_wave(store, Responders(WIDER), outbox, INCIDENT, 2, POLICY, T0 + timedelta(minutes=1))
 
     assert result == {"alerted": 0} and outbox.sent == []
+
+
+def test_a_full_rescue_is_never_declared_unanswered() -> None:
+    """The workflow reaches Unanswered also when an assessment failed: with every slot filled, the
+    dispatch centre is not told that nobody is coming."""
+    store, outbox = LaxIncidents(), Outbox()
+    store.open_incident(filled_cpr=2)
+    store.alerted("near-1", NEAR["near-1"], state="accepted", role="cpr")
+    store.alerted("near-2", NEAR["near-2"], state="accepted", role="cpr")
+
+    result = declare_unanswered(store, outbox, INCIDENT, T0 + timedelta(minutes=2))
+
+    assert result == {"unanswered": False, "declared": False}
+    assert outbox.dispatch_centre == [] and not store.incidents[INCIDENT].unanswered

@@ -237,6 +237,29 @@ def test_cancel_refusals_and_visibility():
     assert attended.value.code == "already_checked_in"
 
 
+def test_a_registration_and_the_attendance_are_for_the_sessions_instructor_not_every_trainer():
+    store = FakeStore(_session(capacity=1))
+    seat = _register(store, "p0", 0)
+    instructor = Caller("inst", frozenset({"trainer"}))
+    other_trainer = Caller("t2", frozenset({"trainer"}))
+    admin = Caller("a", frozenset({"admin"}))
+    for caller in (_me("p0"), instructor, _me("inst"), admin):  # the instructor, whatever their roles
+        assert registrations.visible_registration(store, caller, seat.registration_id) == seat
+    with pytest.raises(NotFound) as hidden:
+        registrations.visible_registration(store, other_trainer, seat.registration_id)
+    with pytest.raises(NotFound) as unknown:
+        registrations.visible_registration(store, admin, "no-such-registration")
+    assert hidden.value.message == unknown.value.message  # the same answer for both
+    with pytest.raises(NotFound):
+        registrations.cancel(store, Texts(), other_trainer, seat.registration_id, T0, "UTC")
+    assert checkin.attendance(store, instructor, "s1").registrations == [seat]
+    assert checkin.attendance(store, admin, "s1").registrations == [seat]
+    with pytest.raises(Forbidden):  # sessions are public: refused, not hidden
+        checkin.attendance(store, other_trainer, "s1")
+    cancelled = registrations.cancel(store, Texts(), instructor, seat.registration_id, T0, "UTC")
+    assert cancelled.registration.status == "cancelled"
+
+
 def test_registration_closes_when_the_session_is_over():
     store = FakeStore(_session(capacity=1))
     who = registrations.Registrant("x", "+8613800000000", True)

@@ -13,17 +13,19 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from shared.config import settings
-from shared.geo.cover import INDEX_LEVELS
+from shared.geo.cover import INDEX_LEVELS, POLAR_LEVEL
 
 _settings = settings()
+# Every level has a GSI; the polar one is sparse: only items at |lat| >= POLAR_LAT carry its attribute.
+ALL_LEVELS: tuple[int, ...] = (*INDEX_LEVELS, POLAR_LEVEL)
 
 
 def column_attribute(level: int) -> str:
-    return f"c{level}"
+    return f"p{level}" if level == POLAR_LEVEL else f"c{level}"
 
 
 def index_name(level: int) -> str:
-    return f"column-{level}"
+    return f"polar-{level}" if level == POLAR_LEVEL else f"column-{level}"
 
 
 # What a search needs from an index item, so a Query never has to go back to the table.
@@ -44,7 +46,7 @@ def _column_index(level: int) -> type[GlobalSecondaryIndex[Any]]:
     return type(f"ColumnIndex{level}", (GlobalSecondaryIndex,), attrs)
 
 
-COLUMN_INDEXES: dict[int, type[GlobalSecondaryIndex[Any]]] = {lvl: _column_index(lvl) for lvl in INDEX_LEVELS}
+COLUMN_INDEXES: dict[int, type[GlobalSecondaryIndex[Any]]] = {lvl: _column_index(lvl) for lvl in ALL_LEVELS}
 
 
 class _GeoIndexBase(Model):
@@ -71,7 +73,7 @@ GeoIndexModel: type[_GeoIndexBase] = type(
     (_GeoIndexBase,),
     {
         "__module__": __name__,
-        **{column_attribute(lvl): UnicodeAttribute(null=True) for lvl in INDEX_LEVELS},
-        **{f"index_{lvl}": COLUMN_INDEXES[lvl]() for lvl in INDEX_LEVELS},
+        **{column_attribute(lvl): UnicodeAttribute(null=True) for lvl in ALL_LEVELS},
+        **{f"index_{lvl}": COLUMN_INDEXES[lvl]() for lvl in ALL_LEVELS},
     },
 )

@@ -41,6 +41,8 @@ class IncidentModel(Model):
     closed_at = UnicodeAttribute(null=True)
     closure_token = UnicodeAttribute(null=True)  # the workflow's task token, waiting for the close
     credits_awarded = BooleanAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
+    centre_told = BooleanAttribute(default=False)
 
 
 class SosKeyModel(Model):

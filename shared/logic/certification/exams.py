@@ -183,13 +183,21 @@ class ExamView:
     scores: dict[str, Score]
 
 
-def get_exam(exams: ExamStore, caller: Caller, exam_id: str) -> ExamView:
-    """Trainers and admins see every sitting; an examiner sees only their own (others: 404)."""
+def may_read(caller: Caller, exam: Exam) -> bool:
+    """A sitting (who sits it, how they did) is read by the trainer who set it, its examiner and
+    admins. To anyone else it does not exist: the same 404 as an unknown id."""
+    return caller.sub in (exam.created_by, exam.examiner_id) or "admin" in caller.roles
+
+
+def _exam_for(exams: ExamStore, caller: Caller, exam_id: str) -> Exam:
     exam = exams.get(exam_id)
-    if exam is None or not (
-        caller.has_any(frozenset({"trainer", "admin"})) or caller.sub == exam.examiner_id
-    ):
+    if exam is None or not may_read(caller, exam):
         raise NotFound("no such exam")
+    return exam
+
+
+def get_exam(exams: ExamStore, caller: Caller, exam_id: str) -> ExamView:
+    exam = _exam_for(exams, caller, exam_id)
     return ExamView(exam, {s.candidate_id: s for s in exams.scores(exam_id)})
 
 
@@ -239,10 +247,8 @@ def score_candidate(
     rules: CertificationRules,
     now: datetime,
 ) -> ScoreOutcome:
-    exam = exams.get(exam_id)
-    if exam is None:
-        raise NotFound("no such exam")
-    if caller.sub != exam.examiner_id:
+    exam = _exam_for(exams, caller, exam_id)  # unknown to whoever may not read it
+    if caller.sub != exam.examiner_id:  # its author or an admin: may know it, may not score it
         raise Forbidden("only the sitting's assigned examiner may score it")
     if candidate_id not in exam.candidate_ids:
         raise ValidationFailed("candidate_id: not a candidate of this sitting")

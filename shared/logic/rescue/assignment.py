@@ -5,8 +5,7 @@ unusable, which sends its runner to the next usable AED or to CPR."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.errors import Conflict, NotFound, ValidationFailed
@@ -15,7 +14,7 @@ from shared.identity import Caller
 from shared.logic.aed_faults import AedFaults, FaultReport, PhotoUpload
 from shared.logic.ids import new_id
 from shared.logic.rescue.notices import NoticesPending, deliver, stand_down_the_rest
-from shared.logic.rescue.policy import EVENT_TYPES, STAFF, Policy, epoch, option_of
+from shared.logic.rescue.policy import EVENT_TYPES, STAFF, Policy, epoch, once_key, option_of
 from shared.logic.rescue.ports import (
     AedOption,
     AedReroutes,
@@ -32,6 +31,8 @@ from shared.logic.rescue.ports import (
 class Assignment:
     role: str
     aed: AedOption | None = None
+    # False: the responder had accepted before (a repeated tap answers the same assignment)
+    fresh: bool = field(default=True, compare=False)
 
 
 def respond(
@@ -58,7 +59,7 @@ def respond(
             raise Conflict("you already answered", code="already_answered")
         return None
     if alert.state == "accepted":
-        return Assignment(role=alert.role or "cpr", aed=option_of(incident, alert.aed_id))
+        return Assignment(role=alert.role or "cpr", aed=option_of(incident, alert.aed_id), fresh=False)
     if incident.closed or incident.slots_open == 0 or alert.state != "alerted":
         raise Conflict("thank you: enough helpers are on the way", code="no_longer_needed")
     for role, aed in _role_preferences(incident, alert):
@@ -92,26 +93,6 @@ def _role_preferences(incident: Incident, alert: Alert) -> list[tuple[str, AedOp
     aed_choices: list[tuple[str, AedOption | None]] = [("aed", o) for o in options] if aed_open else []
     cpr_choices: list[tuple[str, AedOption | None]] = [("cpr", None)] if cpr_open else []
     return aed_choices + cpr_choices if aed_first else cpr_choices + aed_choices
-
-
-# Facts that happen once: a responder arrives, starts CPR, attaches the AED once; the ambulance arrives
-# once. A repeat (a retry, a double tap, an app re-sending) answers the first record and stores nothing.
-# Shocks repeat for real, so only a retry of the same request (its Idempotency-Key) is one.
-ONCE_PER_RESPONDER = frozenset({"arrived", "cpr_started", "aed_attached"})
-ONCE_PER_INCIDENT = frozenset({"ems_arrived"})
-
-
-def once_key(incident_id: str, actor: str | None, event_type: str, idempotency_key: str | None) -> str | None:
-    """The key that makes an event once-only, hashed (never stored as sent); None: every one is new."""
-    if event_type in ONCE_PER_INCIDENT:
-        parts = ["event", incident_id, event_type]
-    elif event_type in ONCE_PER_RESPONDER:
-        parts = ["event", incident_id, event_type, actor or ""]
-    elif idempotency_key:
-        parts = ["event-request", incident_id, actor or "", idempotency_key]
-    else:
-        return None
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 
 def record_event(

@@ -12,17 +12,19 @@ from typing import Any
 
 from shared.errors import Conflict, TooManyRequests
 from shared.identity import Caller
-from shared.logic.concurrency import together
+from shared.logic.concurrency import settled, together
 from shared.logic.hours import is_open
 from shared.logic.ids import new_id
 from shared.logic.ports import AED_USABLE, CLAIM, RESPONDER, GeoIndex
 from shared.logic.rescue.limits import source_limits
-from shared.logic.rescue.notices import deliver
+from shared.logic.rescue.notices import deliver, deliver_pending
 from shared.logic.rescue.policy import Policy, epoch
 from shared.logic.rescue.ports import (
+    INCIDENT,
     AedOption,
     DuplicateSos,
     Incident,
+    IncidentEvent,
     IntakeStore,
     Notifier,
     SourceLimit,
@@ -51,6 +53,7 @@ class SosAnswer:
     status: str
     alerted: int
     replayed: bool = False  # a retry with the same Idempotency-Key: the first request did the work
+    merged: bool = False  # joined an open incident close by: nobody alerted again
 
 
 def _sha256(text: str) -> str:
@@ -66,12 +69,14 @@ def raise_sos(
     policy: Policy,
     now: datetime,
 ) -> SosAnswer:
-    """Store the incident (with its idempotency key, atomically), then alert wave 1 at once.
+    """Store the incident (with its idempotency key and its source's count, atomically), then alert
+    wave 1 at once, unless it joins an open incident close by (``Policy.merge_radius_m`` and
+    ``merge_window_s``): a second caller for the same patient alerts nobody again.
 
-    Critical path, in sequential round trips: [store incident ∥ find responders ∥ find AEDs] →
-    [write alerts ∥ start the workflow] → [publish alerts]. The workflow's first state re-delivers
-    anything this request could not (a crash, an SNS failure), so the SOS never depends on this
-    Lambda finishing.
+    Critical path, in sequential round trips: [store incident ∥ find responders ∥ find AEDs ∥ find
+    open incidents near] → [write alerts ∥ start the workflow ∥ index the incident] → [publish
+    alerts]. The workflow's first state re-delivers anything this request could not (a crash, an SNS
+    failure), so the SOS never depends on this Lambda finishing.
     """
     body_hash = _sha256(json.dumps(request.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     key_hash = _sha256(request.idempotency_key) if request.idempotency_key else None
@@ -88,25 +93,107 @@ def raise_sos(
         note=request.note,
     )
     limits = source_limits(request.source_ip, request.device_id, policy, now)
-    stored, responders, aeds = together(
+    stored, responders, aeds, near = together(
         lambda: _store(store, incident, key_hash, body_hash, limits, now),
         lambda: geo.nearby(RESPONDER, request.lat, request.lng, policy.wave1_radius_m, epoch(now)),
         lambda: geo.nearby(AED_USABLE, request.lat, request.lng, policy.aed_radius_m, epoch(now)),
+        lambda: geo.nearby(INCIDENT, request.lat, request.lng, policy.merge_radius_m, epoch(now)),
     )
-    if stored is not None:  # a retry: the first request did (or is doing) the work
-        return SosAnswer(incident_id=stored.incident_id, status=stored.status, alerted=0, replayed=True)
-    incident.aed_options = aed_options(aeds, now, policy.time_zone)
-    incident.slots_aed = policy.aed_slots if incident.aed_options else 0
-    fresh = together(
+    if stored is not None:  # a retry with the same key: the first request did (some of) the work
+        if stored.merged_into:
+            joined = store.get(stored.merged_into) or stored
+            return SosAnswer(joined.incident_id, joined.status, alerted=0, replayed=True)
+        alerted = 0
+        if stored.status == "dispatching":  # the first may have failed half-way: finish its work
+            alerted = _wave1(
+                store, geo, notifier, workflow, stored, responders, aeds, policy, now, resume=True
+            )
+        return SosAnswer(stored.incident_id, stored.status, alerted=alerted, replayed=True)
+    joined = _join(store, incident, near, request, now)
+    if joined is not None:
+        return SosAnswer(incident_id=joined.incident_id, status=joined.status, alerted=0, merged=True)
+    alerted = _wave1(store, geo, notifier, workflow, incident, responders, aeds, policy, now, resume=False)
+    return SosAnswer(incident_id=incident.incident_id, status=incident.status, alerted=alerted)
+
+
+def _wave1(
+    store: IntakeStore,
+    geo: GeoIndex,
+    notifier: Notifier,
+    workflow: Workflow,
+    incident: Incident,
+    responders: list[Any],
+    aeds: list[Any],
+    policy: Policy,
+    now: datetime,
+    *,
+    resume: bool,
+) -> int:
+    """Wave 1's alerts, the workflow, the AED slot and the merge index entry, then the alerts published;
+    how many were published. Alerts are published even when a call beside them failed (the error is
+    raised after: the app retries with its key). ``resume``: a retry finishing what its first request
+    left (each step is idempotent: nobody alerted twice, one execution, AED options set once), and
+    publishing what it left pending."""
+    already = {a.responder_id for a in store.alerts(incident.incident_id)} if resume else set()
+    options_unset = incident.aed_options is None  # else the first request set them: a runner may hold one
+    if options_unset:
+        incident.aed_options = aed_options(aeds, now, policy.time_zone)
+        incident.slots_aed = policy.aed_slots if incident.aed_options else 0
+
+    def set_options() -> None:
+        if options_unset:
+            store.set_aed_options(incident.incident_id, incident.aed_options or [], incident.slots_aed)
+
+    written, *others = settled(
         lambda: write_alerts(
-            store, incident, responders, set(), policy.wave1_size, wave=1, now=now, policy=policy
+            store,
+            incident,
+            responders,
+            already,
+            policy.wave1_size - len(already),
+            wave=1,
+            now=now,
+            policy=policy,
         ),
         lambda: workflow.start(incident.incident_id, workflow_input(incident.incident_id, policy)),
         # Accepts can only follow the alerts published in the next round, so the AED slot is in place.
-        lambda: store.set_aed_options(incident.incident_id, incident.aed_options or [], incident.slots_aed),
-    )[0]
-    deliver(store, notifier, incident, fresh, "alert")
-    return SosAnswer(incident_id=incident.incident_id, status=incident.status, alerted=len(fresh))
+        set_options,
+        # Findable by the next caller for this patient, for the merge window.
+        lambda: geo.put(
+            INCIDENT,
+            incident.incident_id,
+            incident.lat,
+            incident.lng,
+            epoch(incident.created_at) + policy.merge_window_s,
+        ),
+    )
+    fresh = [] if isinstance(written, BaseException) else written
+    published = len(fresh) - deliver(store, notifier, incident, fresh, "alert")
+    if resume:
+        published += deliver_pending(store, notifier, incident, policy, now)
+    for failure in (written, *others):
+        if isinstance(failure, BaseException):
+            raise failure
+    return published
+
+
+def _join(
+    store: IntakeStore, incident: Incident, near: list[Any], request: SosRequest, now: datetime
+) -> Incident | None:
+    """The earliest open incident near this SOS and made before it (ids sort by time), which this SOS
+    then joins; None: this SOS is the first for its patient. Two SOS at the same moment may both go
+    out: neither sees the other yet, and each alerts (nobody twice, the alert caps hold)."""
+    for hit in sorted(h for h in (h.entity_id for h in near) if h < incident.incident_id):
+        earlier = store.get(hit)
+        if earlier is None or earlier.closed or earlier.merged_into:
+            continue
+        joined = IncidentEvent(
+            earlier.incident_id, new_id(), "caller_joined", None, "system", now, request.lat, request.lng,
+            detail=incident.incident_id,  # the joining SOS: its caller's number and note, for dispatchers
+        )  # fmt: skip
+        if store.merge(incident.incident_id, earlier.incident_id, joined):
+            return earlier
+    return None
 
 
 def _store(

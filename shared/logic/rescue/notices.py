@@ -52,6 +52,9 @@ def reroute_text(incident: Incident, alert: Alert) -> str:
     )
 
 
+MARK_ATTEMPTS = 3
+
+
 class NoticesPending(Exception):
     """Some notices could not be published yet: the workflow retries the step."""
 
@@ -75,7 +78,15 @@ def deliver(
         except Exception:
             store.release_notice(alert.incident_id, alert.responder_id, kind)
             raise
-        store.notice_sent(alert.incident_id, alert.responder_id, kind)
+        # Published: a record of it that fails would have the next step publish it again (a second
+        # SMS to someone already on their way), so the record is tried again at once, as SNS was not.
+        for attempt in range(MARK_ATTEMPTS):
+            try:
+                store.notice_sent(alert.incident_id, alert.responder_id, kind)
+                return
+            except Exception:
+                if attempt == MARK_ATTEMPTS - 1:
+                    raise
 
     return sum(1 for result in each(one, alerts) if isinstance(result, Exception))
 
@@ -108,16 +119,14 @@ def stand_down_the_rest(
     """Whoever is still only alerted is stood down (once each: the write is conditional) and told so."""
     lease = epoch(now) + policy.notice_lease_s
     waiting = [a for a in store.alerts(incident.incident_id) if a.state == "alerted"]
-    flipped = [
-        a
-        for a, ok in zip(
-            waiting,
-            each(lambda a: store.stand_down(a.incident_id, a.responder_id, lease), waiting),
-            strict=True,
-        )
-        if ok is True
-    ]
+    written = each(lambda a: store.stand_down(a.incident_id, a.responder_id, lease), waiting)
+    flipped = [a for a, ok in zip(waiting, written, strict=True) if ok is True]
     failed = deliver(store, notifier, incident, flipped, "stand_down")
-    if failed:
-        raise NoticesPending(f"{incident.incident_id}: {failed} stand-downs not yet delivered")
+    # A stand-down whose write failed (not one refused: that responder answered meanwhile) is still
+    # owed: the step fails, and its retry finds that responder still only alerted.
+    unwritten = sum(1 for ok in written if isinstance(ok, Exception))
+    if failed or unwritten:
+        raise NoticesPending(
+            f"{incident.incident_id}: {failed} stand-downs not yet delivered, {unwritten} not yet written"
+        )
     return len(flipped)

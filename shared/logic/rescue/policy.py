@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,29 @@ class Policy:
     sos_window_s: int = 600
     alerts_per_hour: int = 3
     alerts_per_day: int = 8
+    # A second SOS this close to an open incident, this soon after it, joins it (intake.py).
+    merge_radius_m: float = 50.0
+    merge_window_s: int = 600
+
+
+# Facts that happen once: a responder arrives, starts CPR, attaches the AED once; the ambulance arrives
+# once. A repeat (a retry, a double tap, an app re-sending) answers the first record and stores nothing.
+# Shocks repeat for real, so only a retry of the same request (its Idempotency-Key) is one.
+ONCE_PER_RESPONDER = frozenset({"arrived", "cpr_started", "aed_attached"})
+ONCE_PER_INCIDENT = frozenset({"ems_arrived", "unanswered"})
+
+
+def once_key(incident_id: str, actor: str | None, event_type: str, idempotency_key: str | None) -> str | None:
+    """The key that makes an event once-only, hashed (never stored as sent); None: every one is new."""
+    if event_type in ONCE_PER_INCIDENT:
+        parts = ["event", incident_id, event_type]
+    elif event_type in ONCE_PER_RESPONDER:
+        parts = ["event", incident_id, event_type, actor or ""]
+    elif idempotency_key:
+        parts = ["event-request", incident_id, actor or "", idempotency_key]
+    else:
+        return None
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 
 def epoch(moment: datetime) -> int:

@@ -12,6 +12,9 @@ from typing import Protocol
 
 from shared.logic.ports import CreditHistory
 
+# The geo index's kind for open incidents: a second SOS close by in time and place joins the first.
+INCIDENT = "incident"
+
 # --- records -----------------------------------------------------------------------------------
 
 
@@ -36,6 +39,8 @@ class Incident:
     closed_at: str | None = None
     closure_token: str | None = None
     credits_awarded: bool = False
+    merged_into: str | None = None  # status "merged": this SOS joined that earlier incident
+    centre_told: bool = False  # the dispatch centre was told it is unanswered
 
     @property
     def closed(self) -> bool:
@@ -158,6 +163,10 @@ class IncidentCreation(Protocol):
         ...
 
     def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None: ...
+    def merge(self, incident_id: str, into: str, joined: IncidentEvent) -> bool:
+        """The SOS ``incident_id`` (still dispatching) joins ``into``, which records ``joined``; False
+        when it is no longer dispatching."""
+        ...
 
 
 class AlertWriter(Protocol):
@@ -194,6 +203,7 @@ class StandDowns(Protocol):
 class WaveMarks(Protocol):
     def set_wave(self, incident_id: str, wave: int) -> None: ...
     def mark_unanswered(self, incident_id: str) -> bool: ...
+    def mark_centre_told(self, incident_id: str) -> None: ...
 
 
 class Answers(Protocol):
@@ -267,11 +277,13 @@ class StandDownStore(AlertReader, NoticeLeases, StandDowns, Protocol):
     """notices.stand_down_the_rest: whoever is still only alerted, stood down and told so."""
 
 
-class IntakeStore(IncidentReader, IncidentCreation, AlertWriter, NoticeLeases, Protocol):
+class IntakeStore(IncidentReader, IncidentCreation, AlertWriter, Redelivery, Protocol):
     """intake.py: the SOS stored (or found again by its key), wave 1 written and published."""
 
 
-class WaveStore(IncidentReader, AlertWriter, WaveMarks, EventWriter, Redelivery, StandDownStore, Protocol):
+class WaveStore(
+    IncidentReader, AlertWriter, WaveMarks, EventWriter, OnceEvents, Redelivery, StandDownStore, Protocol
+):
     """waves.py: the workflow's re-delivery, later waves and the unanswered mark."""
 
 

@@ -8,6 +8,7 @@ invocation and records the counts when the logic returns.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from shared.logic.rescue.ports import Alert, Notice, Notifier
@@ -20,6 +21,7 @@ class AlertTally:
         self._lock = threading.Lock()  # notices go out from a thread pool
         self.published = 0
         self.failed = 0
+        self.first_published_at: float | None = None  # time.monotonic() when SNS took the first alert
 
     def notify(self, alert: Alert, notice: Notice) -> None:
         try:
@@ -46,3 +48,5 @@ class AlertTally:
         with self._lock:
             self.published += published
             self.failed += failed
+            if published and self.first_published_at is None:
+                self.first_published_at = time.monotonic()

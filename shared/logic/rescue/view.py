@@ -31,6 +31,7 @@ def view_incident(store: ViewStore, caller: Caller, incident_id: str) -> dict[st
         "created_at": incident.created_at,
         "unanswered": incident.unanswered,
         "outcome": incident.outcome,
+        "merged_into": incident.merged_into,
         "alerts": [
             {
                 "responder_id": a.responder_id,

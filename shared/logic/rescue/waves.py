@@ -10,8 +10,14 @@ from shared.logic.concurrency import each
 from shared.logic.ids import new_id
 from shared.logic.ports import RESPONDER, GeoIndex
 from shared.logic.rescue.limits import alert_limits
-from shared.logic.rescue.notices import NoticesPending, deliver, deliver_pending, stand_down_the_rest
-from shared.logic.rescue.policy import Policy, epoch, incident_or_404
+from shared.logic.rescue.notices import (
+    MARK_ATTEMPTS,
+    NoticesPending,
+    deliver,
+    deliver_pending,
+    stand_down_the_rest,
+)
+from shared.logic.rescue.policy import Policy, epoch, incident_or_404, once_key
 from shared.logic.rescue.ports import Alert, AlertWriter, Incident, IncidentEvent, Notifier, WaveStore
 
 
@@ -59,15 +65,20 @@ def write_alerts(
 ) -> list[Alert]:
     """Alert the ``size`` nearest responders not in ``already`` who may be alerted now: those whose
     write is refused (in another rescue, over their cap, or alerted already) give their place to the
-    next nearest, in another round of parallel writes, until ``size`` are alerted or nobody is left."""
+    next nearest, in another round of parallel writes, until ``size`` are alerted or nobody is left. A
+    write that failed (a throttle, a timeout) is tried once more in that next round."""
     limits = alert_limits(incident, policy, now)
     pool = [h for h in responders if h.entity_id not in already]
     fresh: list[Alert] = []
+    tried_twice: set[str] = set()
     while len(fresh) < size and pool:
         batch, pool = pool[: size - len(fresh)], pool[size - len(fresh) :]
         alerts = new_alerts(incident, batch, set(), len(batch), wave=wave, now=now, policy=policy)
         written = each(lambda alert: store.add_alert(alert, limits), alerts)
         fresh += [a for a, ok in zip(alerts, written, strict=True) if ok is True]
+        failed = [h for h, ok in zip(batch, written, strict=True) if isinstance(ok, Exception)]
+        pool = [h for h in failed if h.entity_id not in tried_twice] + pool
+        tried_twice |= {h.entity_id for h in failed}
     return fresh
 
 
@@ -125,17 +136,29 @@ def declare_unanswered(
     store: WaveStore, notifier: Notifier, incident_id: str, now: datetime
 ) -> dict[str, Any]:
     """The last wave ended with open slots: mark it, record it, tell the dispatch centre (once).
-    ``declared``: this call marked it (a retried step finds it marked already)."""
+    ``declared``: this call told the centre. Each part holds on its own, so a step that fails half-way
+    and is retried finishes the rest: the mark is conditional, the event once-only, and the centre is
+    told until its telling is recorded (recorded again at once if that write fails)."""
     incident = incident_or_404(store, incident_id)
-    if incident.closed:
+    # Closed, or every slot filled (the workflow comes here also when an assessment failed): answered.
+    if incident.closed or incident.slots_open == 0:
         return {"unanswered": False, "declared": False}
-    declared = store.mark_unanswered(incident_id)
-    if declared:
-        store.add_event(IncidentEvent(incident_id, new_id(), "unanswered", None, "system", now))
-        notifier.tell_dispatch_centre(
-            incident_id,
-            f"Incident {incident_id} at {incident.lat:.5f},{incident.lng:.5f}: "
-            f"{incident.slots_open} responder slots still open after the last wave. "
-            "Send help by other means.",
-        )
-    return {"unanswered": True, "declared": declared}
+    store.mark_unanswered(incident_id)
+    event = IncidentEvent(incident_id, new_id(), "unanswered", None, "system", now)
+    store.add_event_once(event, once_key(incident_id, None, "unanswered", None) or "")
+    if incident.centre_told:
+        return {"unanswered": True, "declared": False}
+    notifier.tell_dispatch_centre(
+        incident_id,
+        f"Incident {incident_id} at {incident.lat:.5f},{incident.lng:.5f}: "
+        f"{incident.slots_open} responder slots still open after the last wave. "
+        "Send help by other means.",
+    )
+    for attempt in range(MARK_ATTEMPTS):
+        try:
+            store.mark_centre_told(incident_id)
+            break
+        except Exception:
+            if attempt == MARK_ATTEMPTS - 1:
+                raise
+    return {"unanswered": True, "declared": True}

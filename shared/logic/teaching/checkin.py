@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Caller
+from shared.logic.teaching.courses import teaches
 from shared.logic.teaching.ports import TeachingStore
 from shared.logic.teaching.records import Registration, Session
 
@@ -26,7 +27,6 @@ PERIOD_S = 30
 GRACE_S = 10
 # Trainees arrive early: check-in opens this long before the session starts and closes when it ends.
 OPENS_BEFORE = timedelta(minutes=15)
-STAFF = frozenset({"trainer", "admin"})
 # What the QR code holds: the trainee app opens this link and posts the code to the session's check-ins.
 CHECKIN_LINK = "rn://checkin/{session_id}?code={code}"
 
@@ -81,7 +81,7 @@ def current_code(
     store: TeachingStore, secret: bytes, caller: Caller, session_id: str, now: datetime
 ) -> CheckinCode:
     session = _session(store, session_id)
-    if caller.sub != session.instructor_id and "admin" not in caller.roles:
+    if not teaches(caller, session):  # sessions are public: others are refused, not told it is unknown
         raise Forbidden("only the session's instructor shows its check-in code")
     window = window_of(now)
     code = sign(secret, session.session_id, window)
@@ -131,8 +131,8 @@ class Attendance:
 
 def attendance(store: TeachingStore, caller: Caller, session_id: str) -> Attendance:
     session = _session(store, session_id)
-    if caller.sub != session.instructor_id and not caller.has_any(STAFF):
-        raise Forbidden("only the instructor, trainers and admins see attendance")
+    if not teaches(caller, session):
+        raise Forbidden("only the session's instructor and admins see its attendance")
     live = [r for r in store.registrations_of_session(session_id) if r.status != "cancelled"]
     live.sort(key=lambda r: (r.status != "confirmed", r.position or 0, r.registration_id))
     return Attendance(session, live)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from shared.errors import NotFound, ValidationFailed
+from shared.identity import Caller
 from shared.logic.ids import new_id
 from shared.logic.ports import GeoIndex
 from shared.logic.teaching.ports import TRAINING_SESSION, TeachingStore
@@ -133,6 +134,12 @@ def get_session(store: TeachingStore, session_id: str) -> Session:
     if session is None:
         raise NotFound("no such session")
     return session
+
+
+def teaches(caller: Caller, session: Session) -> bool:
+    """Who acts on a session and its registrations: its instructor (whoever the session names), and
+    admins on every session. Other trainers are no more entitled to a session's trainees than anyone."""
+    return caller.sub == session.instructor_id or "admin" in caller.roles
 
 
 @dataclass(frozen=True)

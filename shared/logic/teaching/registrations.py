@@ -15,13 +15,13 @@ from shared.errors import Conflict, Forbidden, NotFound
 from shared.identity import Caller
 from shared.logic.ids import new_id
 from shared.logic.ports import TextMessages
+from shared.logic.teaching.courses import teaches
 from shared.logic.teaching.ports import AlreadyRegistered, Contended, TeachingStore
 from shared.logic.teaching.records import Registration, Session
 
 # A seat claim alternates between "take a seat" and "join the line" only when a seat is freed or taken in
 # between: a handful of rounds at most, unless the session is being torn apart by thousands of writers.
 MAX_ROUNDS = 50
-STAFF = frozenset({"trainer", "admin"})
 
 
 class AlreadyRegisteredConflict(Conflict):
@@ -79,9 +79,15 @@ def register(
 
 
 def visible_registration(store: TeachingStore, caller: Caller, registration_id: str) -> Registration:
-    """The registrant, trainers and admins see a registration; to anyone else it does not exist."""
+    """The registrant, the session's instructor and admins see a registration (a name and a phone) and
+    may cancel it; to anyone else, other trainers included, it does not exist: the same 404 as an
+    unknown id."""
     registration = store.registration(registration_id)
-    if registration is None or not (registration.person_id == caller.sub or caller.has_any(STAFF)):
+    if registration is not None and registration.person_id != caller.sub:
+        session = store.session(registration.session_id)
+        if session is None or not teaches(caller, session):
+            registration = None
+    if registration is None:
         raise NotFound("no such registration")
     return registration
 
