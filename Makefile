@@ -1,6 +1,10 @@
 # Rescue Nearby — every command a newcomer needs. `make run` and `make test` set everything up.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The functions run on Lambda's Python 3.13, so the venv (tests, bench, synth) does too where this machine
+# has one (on PATH, or pyenv's); otherwise the first python3 (3.11 or newer), and `make test` says so.
+# (pyenv's shim for a version that is not selected exists but fails: each candidate is run once.)
+PYTHON ?= $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.13 python3; do \
+  "$$p" -c pass >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
@@ -12,6 +16,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.version_info[:2] == (3, 13) or print("note: testing on Python %d.%d; the functions run on 3.13" % sys.version_info[:2])'
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(INSTALLED)

@@ -109,6 +109,8 @@ class Settings:
     # A second SOS within this distance and time of an open incident joins it (nobody alerted twice).
     merge_radius_m: float = setting("MERGE_RADIUS_M", 50.0, gt=0, le=500)
     merge_window_s: int = setting("MERGE_WINDOW_SECONDS", 600, ge=0, le=3600)
+    # Days a finished rescue's alerts and events (responders' phones and positions) are kept (TTL).
+    retention_days: int = setting("RESCUE_RETENTION_DAYS", 30, ge=1, le=3650)
     # Credit points per (incident, responder, reason), as JSON: {"arrived": 10, ...}
     credit_points: dict[str, int] = setting(
         "CREDIT_POINTS",

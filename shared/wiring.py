@@ -179,6 +179,7 @@ def policy() -> Policy:
         alerts_per_day=config.alerts_per_day,
         merge_radius_m=config.merge_radius_m,
         merge_window_s=config.merge_window_s,
+        retention_days=config.retention_days,
     )
 
 

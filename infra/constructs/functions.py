@@ -51,6 +51,9 @@ DISPATCH_SETTINGS = (
     "sos_window_s",
     "alerts_per_hour",
     "alerts_per_day",
+    "merge_radius_m",
+    "merge_window_s",
+    "retention_days",
 )
 # The exams and certificates functions must agree on these (a pass issues what verification shows).
 EXAM_SETTINGS = ("pass_marks", "certificate_valid_years", "certificate_verify_url")

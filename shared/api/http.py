@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.shared.json_encoder import Encoder
 from pydantic import BaseModel
 
-from shared.api.plain import authorize, error_response, log_unexpected
+from shared.api.plain import authorize, error_response, log_unexpected, nested_too_deep
 from shared.errors import DomainError
 from shared.identity import Caller, caller_from_claims
 from shared.observability import logger
@@ -83,13 +83,13 @@ def _serialize(payload: Any) -> str:
 def _json_object(text: str) -> dict[str, Any]:
     """The body as the contract says it is: a JSON object. Anything else reads as undecodable, so the
     answer is the 400 below: a JSON array (Powertools would validate its first element), and a body
-    nested deeper than Python's decoder goes (RecursionError: a 500 otherwise)."""
+    nested deeper than MAX_JSON_DEPTH or than Python's decoder goes (RecursionError: a 500 otherwise)."""
     try:
         value = json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError("nested too deep", text, 0) from None
-    if not isinstance(value, dict):
-        raise json.JSONDecodeError("not a JSON object", text, 0)
+    if not isinstance(value, dict) or nested_too_deep(value):
+        raise json.JSONDecodeError("not a JSON object of the API's shape", text, 0)
     return value
 
 

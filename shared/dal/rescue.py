@@ -70,9 +70,14 @@ stored(Incident, IncidentModel)
 stored(
     Alert,
     AlertModel,
-    storage_only={"notices_sent": "how many notices SNS took for this alert: a counter for operators"},
+    storage_only={
+        "notices_sent": "how many notices SNS took for this alert: a counter for operators",
+        "expires_at": "TTL, set by expire() when the rescue finishes",
+    },
 )
-stored(IncidentEvent, EventModel)
+stored(
+    IncidentEvent, EventModel, storage_only={"expires_at": "TTL, set by expire() when the rescue finishes"}
+)
 stored(
     Credit,
     CreditModel,
@@ -360,6 +365,20 @@ class DynamoIncidents:
                 return False
             raise
         return True
+
+    def expire(self, incident_id: str, at: int) -> None:
+        """The rescue's alerts and events go by TTL at ``at``; those already set keep theirs."""
+
+        def mark(item: AlertModel | EventModel) -> None:
+            model = type(item)
+            item.update(actions=[model.expires_at.set(at)], condition=model.expires_at.does_not_exist())
+
+        items: list[AlertModel | EventModel] = [
+            *AlertModel.query(incident_id),
+            *EventModel.query(incident_id),
+        ]
+        for item in items:
+            conditionally(lambda: mark(item))  # noqa: B023 - called at once
 
     def release(self, incident_id: str, responder_ids: list[str]) -> None:
         def unmark(responder_id: str) -> None:  # only this rescue's mark: a later one is not touched

@@ -18,6 +18,8 @@ from shared.dal.models.teaching import TEACHING_MODELS
 TTL_ATTRIBUTES: dict[type[Model], str] = {
     GeoIndexModel: "expires_at",
     SosKeyModel: "expires_at",
+    AlertModel: "expires_at",
+    EventModel: "expires_at",
     UpkeepReminderModel: "expires_at",
     CertificateReminderModel: "expires_at",
 }

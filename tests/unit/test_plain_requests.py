@@ -201,3 +201,19 @@ def test_a_body_nested_too_deep_is_malformed_not_a_crash() -> None:
 def test_edge_values_answer_as_the_contract(fields: dict) -> None:
     body = {"lat": 30.25, "lng": 120.16, **fields}
     assert_same_answer(event(json.dumps(body, ensure_ascii=False)))
+
+
+def test_a_body_nested_past_the_limit_is_malformed_on_every_python() -> None:
+    from shared.api.plain import MAX_JSON_DEPTH, nested_too_deep
+
+    def nested(levels: int) -> dict:
+        body: dict = {"lat": 30.25, "lng": 120.16}
+        for _ in range(levels - 1):
+            body = {"lat": 30.25, "lng": 120.16, "extra": body}
+        return body
+
+    assert not nested_too_deep(nested(MAX_JSON_DEPTH)) and nested_too_deep(nested(MAX_JSON_DEPTH + 1))
+    status, body = answer(handler.lambda_handler, event(json.dumps(nested(MAX_JSON_DEPTH + 1))))
+    assert (status, body["error"]["code"]) == (400, "malformed_request")
+    fields, _, _ = handler.read_sos(event(json.dumps(nested(MAX_JSON_DEPTH))))  # read, not refused
+    assert (fields["lat"], fields["lng"]) == (30.25, 120.16)

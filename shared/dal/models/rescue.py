@@ -91,6 +91,9 @@ class AlertModel(Model):
     notice = UnicodeAttribute(null=True)  # alert, stand_down
     notice_lease_until = NumberAttribute(null=True)
     notices_sent = NumberAttribute(default=0)
+    # TTL: set when the rescue finishes, to its closure + the retention (the responder's phone and where
+    # they were go with it; docs/privacy.md).
+    expires_at = NumberAttribute(null=True)
 
 
 class EventModel(Model):
@@ -107,6 +110,9 @@ class EventModel(Model):
     lat = NumberAttribute(null=True)
     lng = NumberAttribute(null=True)
     detail = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(
+        null=True
+    )  # TTL: as the alerts' (an event may carry where the responder was)
 
 
 class CreditModel(Model):

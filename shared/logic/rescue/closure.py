@@ -10,7 +10,7 @@ from typing import Any
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.logic.ids import new_id
 from shared.logic.rescue.notices import deliver_pending, stand_down_the_rest
-from shared.logic.rescue.policy import OUTCOMES, Policy, incident_or_404
+from shared.logic.rescue.policy import OUTCOMES, Policy, epoch, incident_or_404
 from shared.logic.rescue.ports import (
     AedClaims,
     AedUse,
@@ -69,6 +69,8 @@ def finish(
             aed_use.end_use(aed_id, incident_id, now)
         claims.release(aed_id, incident_id)
     store.release(incident_id, [a.responder_id for a in store.alerts(incident_id) if a.state == "accepted"])
+    # Kept for the retention after the close, then gone (docs/privacy.md).
+    store.expire(incident_id, epoch(now) + policy.retention_days * 86400)
     awards = credits_for(store, incident_id, policy)
     awarded = store.award(incident_id, awards, now) if awards else False
     return {"stood_down": stood, "credits": len(awards) if awarded else 0}

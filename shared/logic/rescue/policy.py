@@ -40,6 +40,8 @@ class Policy:
     # A second SOS this close to an open incident, this soon after it, joins it (intake.py).
     merge_radius_m: float = 50.0
     merge_window_s: int = 600
+    # How long a finished rescue's alerts and events (responders' phones and positions) are kept.
+    retention_days: int = 30
 
 
 # Facts that happen once: a responder arrives, starts CPR, attaches the AED once; the ambulance arrives

@@ -259,6 +259,10 @@ class Closures(Protocol):
         """These responders are no longer busy in this rescue (the next one may alert them)."""
         ...
 
+    def expire(self, incident_id: str, at: int) -> None:
+        """The rescue's alerts and events (responders' phones and positions) are deleted at ``at``."""
+        ...
+
     def store_closure_token(self, incident_id: str, token: str) -> bool: ...
 
 
