@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from pynamodb.exceptions import DoesNotExist
 
 from shared.dal.conditions import condition_failed, conditionally
 from shared.dal.mapping import from_model, stored, to_model, update_actions
+from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.responders import ResponderModel
 from shared.errors import Conflict
-from shared.logic.ports import Responder
+from shared.logic.ports import RESPONDER, Responder
 
-stored(Responder, ResponderModel)
+_WHERE = "where the responder is: only in the geo index, whose item goes by TTL at the lapse (privacy)"
+stored(Responder, ResponderModel, not_stored={"presence_lat": _WHERE, "presence_lng": _WHERE})
 # What save_presence writes (the rest of a responder is written by create and the certificate's grant).
-PRESENCE = ("available", "presence_lat", "presence_lng", "presence_expires_at")
+PRESENCE = ("available", "presence_expires_at")
 
 
 class DynamoResponders:
@@ -26,11 +30,20 @@ class DynamoResponders:
             raise
 
     def get(self, responder_id: str) -> Responder | None:
+        """The record, with the position of its presence while that has not lapsed (from the index)."""
         try:
             m = ResponderModel.get(responder_id, consistent_read=True)
         except DoesNotExist:
             return None
-        return from_model(Responder, m)
+        responder = from_model(Responder, m)
+        if responder.available and responder.presence_expires_at is not None:
+            try:
+                item = GeoIndexModel.get(f"{RESPONDER}#{responder_id}", consistent_read=True)
+            except DoesNotExist:
+                return responder
+            if item.expires_at is None or item.expires_at > time.time():
+                responder.presence_lat, responder.presence_lng = float(item.lat), float(item.lng)
+        return responder
 
     def save_presence(self, responder: Responder) -> None:
         ResponderModel(responder_id=responder.responder_id).update(

@@ -198,11 +198,12 @@ def test_a_field_the_model_lacks_fails_loudly() -> None:
 @given(responder=entities(Responder), presence=entities(Responder))
 def test_a_responder_round_trips_and_so_does_their_presence(aws, responder, presence):
     repo = DynamoResponders()
-    responder = replace(responder, responder_id=fresh())
+    # The position is not the record's (it lives in the geo index, gone at the lapse): none here.
+    responder = replace(responder, responder_id=fresh(), presence_lat=None, presence_lng=None)
     repo.create(responder)
     assert repo.get(responder.responder_id) == responder
 
-    fields = ("available", "presence_lat", "presence_lng", "presence_expires_at")
+    fields = ("available", "presence_expires_at")
     moved = replace(responder, **{n: getattr(presence, n) for n in fields})
     repo.save_presence(moved)
     assert repo.get(responder.responder_id) == moved

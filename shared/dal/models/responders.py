@@ -28,7 +28,7 @@ class ResponderModel(Model):
     created_at = UTCDateTimeAttribute()
     credits_balance = NumberAttribute(default=0)
     available = BooleanAttribute(default=False)
-    presence_lat = NumberAttribute(null=True)
-    presence_lng = NumberAttribute(null=True)
+    # Where the responder is lives only in the geo index, whose item goes by TTL at the lapse
+    # (shared/dal/responders.py): this record keeps no position.
     presence_expires_at = UTCDateTimeAttribute(null=True)
     push_endpoint_arn = UnicodeAttribute(null=True)  # SNS platform endpoint of the responder's app
