@@ -25,6 +25,9 @@ from shared.dal.models.responders import ResponderModel
 from shared.errors import Conflict
 from shared.logic.ports import AED_USABLE, CLAIM, Credit
 from shared.logic.rescue.ports import (
+    ALERT_ALREADY,
+    ALERT_REFUSED,
+    ALERT_WRITTEN,
     AedOption,
     Alert,
     AlertLimits,
@@ -247,7 +250,7 @@ class DynamoIncidents:
         )
 
     # -- alerts -------------------------------------------------------------------------------
-    def add_alert(self, alert: Alert, limits: AlertLimits = UNCAPPED) -> bool:
+    def add_alert(self, alert: Alert, limits: AlertLimits = UNCAPPED) -> str:
         """One transaction: the alert (never twice for one incident: the key is the guard), the
         responder not busy in another rescue, and their hour's and day's counts within the caps."""
         model = to_model(AlertModel, alert, notices_sent=0)
@@ -275,10 +278,15 @@ class DynamoIncidents:
                     limits.now_epoch + 2 * 86400,
                 )
         except TransactWriteError as error:
-            if refused_by_condition(error):
-                return False
-            raise
-        return True
+            if not refused_by_condition(error):
+                raise
+            reasons = error.cancellation_reasons or []
+            # pynamodb sends a transaction's condition checks first, then its puts: the alert is 2nd.
+            put = reasons[1] if len(reasons) > 1 else None
+            return (
+                ALERT_ALREADY if put is not None and put.code == "ConditionalCheckFailed" else ALERT_REFUSED
+            )
+        return ALERT_WRITTEN
 
     def alerts(self, incident_id: str) -> list[Alert]:
         return [from_model(Alert, m) for m in AlertModel.query(incident_id, consistent_read=True)]

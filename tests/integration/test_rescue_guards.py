@@ -101,7 +101,7 @@ def alert(incident_id: str, rid: str, *, wave: int = 1, metres: float = 100.0) -
 def accepted_runner(store: DynamoIncidents) -> tuple[str, Alert]:
     """An AED runner: alerted in wave 1, told, accepted, sent for aed-1."""
     incident_id = new_incident(store, with_aed=True)
-    assert store.add_alert(alert(incident_id, "runner"))
+    assert store.add_alert(alert(incident_id, "runner")) == "written"
     store.notice_sent(incident_id, "runner", "alert")
     assert store.accept(incident_id, "runner", "aed", "aed-1", T0 + timedelta(seconds=30))
     before = store.get_alert(incident_id, "runner")
@@ -111,10 +111,10 @@ def accepted_runner(store: DynamoIncidents) -> tuple[str, Alert]:
 
 def test_the_store_writes_one_alert_per_responder_and_incident(store: DynamoIncidents) -> None:
     incident_id = new_incident(store)
-    assert store.add_alert(alert(incident_id, "r1"))
+    assert store.add_alert(alert(incident_id, "r1")) == "written"
     store.notice_sent(incident_id, "r1", "alert")
 
-    assert store.add_alert(alert(incident_id, "r1", wave=2, metres=1500)) is False
+    assert store.add_alert(alert(incident_id, "r1", wave=2, metres=1500)) == "already"
 
     kept = store.get_alert(incident_id, "r1")
     assert kept is not None and (kept.wave, kept.distance_m, kept.notice) == (1, 100.0, None)
@@ -124,7 +124,7 @@ def test_the_store_writes_one_alert_per_responder_and_incident(store: DynamoInci
 def test_the_store_never_writes_a_new_alert_over_an_accepted_one(store: DynamoIncidents) -> None:
     incident_id, before = accepted_runner(store)
 
-    assert store.add_alert(alert(incident_id, "runner", wave=2, metres=1500)) is False
+    assert store.add_alert(alert(incident_id, "runner", wave=2, metres=1500)) == "already"
 
     assert store.get_alert(incident_id, "runner") == before  # role, AED, wave, answer: all kept
 

@@ -60,6 +60,25 @@ def test_twenty_simultaneous_identical_sos_give_one_incident(api, aws):
     assert len(executions) == 1
 
 
+def test_a_double_tap_with_responders_near_alerts_the_ten_nearest_once(api):
+    near = [responder(api, at=north_of(*PATIENT, 50 + 40 * i)) for i in range(14)]
+    replies = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        replies.append(sos(api, key="double-tap"))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {r.status for r in replies} == {202}
+    alerted = [m["to"] for m in sent(kind="alert")]
+    assert sorted(alerted) == sorted(near[:10])  # the ten nearest, each once: no retry widened the wave
+
+
 def test_wave_one_alerts_the_ten_nearest_eligible_within_1000_m_once_each(api):
     near = [responder(api, at=north_of(*PATIENT, 50 + 60 * i)) for i in range(12)]  # 50 m ... 710 m
     lapsed = responder(api, at=north_of(*PATIENT, 20), expires_on="2020-01-01", on_duty=False)

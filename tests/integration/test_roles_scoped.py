@@ -331,7 +331,7 @@ class World:
             alert = Alert(
                 incident.incident_id, responder, "alerted", 1, 120.0, *HERE, now, phone="+8613900000001"
             )
-            assert store.add_alert(alert)
+            assert store.add_alert(alert) == "written"
         if case.relation == "accepted":
             assert store.accept(incident.incident_id, case.sub, "cpr", None, now)
         return incident.incident_id

@@ -359,7 +359,7 @@ def test_an_incident_round_trips_and_so_do_its_options_and_closure(
 def test_an_alert_round_trips_and_so_does_its_answer(aws, alert, at):
     repo = DynamoIncidents()
     alert = replace(alert, incident_id=fresh())
-    assert repo.add_alert(alert) is True
+    assert repo.add_alert(alert) == "written"
     assert repo.get_alert(alert.incident_id, alert.responder_id) == alert
     assert repo.alerts(alert.incident_id) == [alert]
 

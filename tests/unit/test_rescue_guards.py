@@ -144,10 +144,10 @@ class LaxIncidents:
     def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None:
         self.incidents[incident_id].aed_options, self.incidents[incident_id].slots_aed = options, slots_aed
 
-    def add_alert(self, alert: Alert, limits: AlertLimits) -> bool:
+    def add_alert(self, alert: Alert, limits: AlertLimits) -> str:
         self.writes.append(("add_alert", alert.responder_id))
         self.alert_items[(alert.incident_id, alert.responder_id)] = replace(alert)  # no key guard
-        return True
+        return "written"
 
     def alerts(self, incident_id: str) -> list[Alert]:
         return [replace(a) for (i, _), a in sorted(self.alert_items.items()) if i == incident_id]

@@ -169,9 +169,14 @@ class IncidentCreation(Protocol):
         ...
 
 
+# What writing an alert did: written; "already" alerted to this incident (by this request or another
+# at the same moment: a double tap); "refused": busy in another rescue, or over a cap.
+ALERT_WRITTEN, ALERT_ALREADY, ALERT_REFUSED = "written", "already", "refused"
+
+
 class AlertWriter(Protocol):
-    def add_alert(self, alert: Alert, limits: AlertLimits) -> bool:
-        """False when not written: alerted to this incident already, busy in another, or capped."""
+    def add_alert(self, alert: Alert, limits: AlertLimits) -> str:
+        """ALERT_WRITTEN, ALERT_ALREADY or ALERT_REFUSED."""
         ...
 
 

@@ -18,7 +18,16 @@ from shared.logic.rescue.notices import (
     stand_down_the_rest,
 )
 from shared.logic.rescue.policy import Policy, epoch, incident_or_404, once_key
-from shared.logic.rescue.ports import Alert, AlertWriter, Incident, IncidentEvent, Notifier, WaveStore
+from shared.logic.rescue.ports import (
+    ALERT_ALREADY,
+    ALERT_WRITTEN,
+    Alert,
+    AlertWriter,
+    Incident,
+    IncidentEvent,
+    Notifier,
+    WaveStore,
+)
 
 
 def new_alerts(
@@ -64,19 +73,22 @@ def write_alerts(
     policy: Policy,
 ) -> list[Alert]:
     """Alert the ``size`` nearest responders not in ``already`` who may be alerted now: those whose
-    write is refused (in another rescue, over their cap, or alerted already) give their place to the
-    next nearest, in another round of parallel writes, until ``size`` are alerted or nobody is left. A
-    write that failed (a throttle, a timeout) is tried once more in that next round."""
+    write is refused (in another rescue, over their cap) give their place to the next nearest, in
+    another round of parallel writes, until ``size`` are alerted or nobody is left; one found alerted
+    already (a double tap's other request wrote it) keeps their place. A write that failed (a throttle,
+    a timeout) is tried once more in that next round. Returns the alerts this call wrote."""
     limits = alert_limits(incident, policy, now)
     pool = [h for h in responders if h.entity_id not in already]
     fresh: list[Alert] = []
+    taken = 0
     tried_twice: set[str] = set()
-    while len(fresh) < size and pool:
-        batch, pool = pool[: size - len(fresh)], pool[size - len(fresh) :]
+    while taken < size and pool:
+        batch, pool = pool[: size - taken], pool[size - taken :]
         alerts = new_alerts(incident, batch, set(), len(batch), wave=wave, now=now, policy=policy)
         written = each(lambda alert: store.add_alert(alert, limits), alerts)
-        fresh += [a for a, ok in zip(alerts, written, strict=True) if ok is True]
-        failed = [h for h, ok in zip(batch, written, strict=True) if isinstance(ok, Exception)]
+        fresh += [a for a, result in zip(alerts, written, strict=True) if result == ALERT_WRITTEN]
+        taken += sum(1 for result in written if result in (ALERT_WRITTEN, ALERT_ALREADY))
+        failed = [h for h, result in zip(batch, written, strict=True) if isinstance(result, Exception)]
         pool = [h for h in failed if h.entity_id not in tried_twice] + pool
         tried_twice |= {h.entity_id for h in failed}
     return fresh
