@@ -5,7 +5,6 @@ the responders' ``CreditHistory``."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, Incide
 from shared.dal.models.responders import ResponderModel
 from shared.errors import Conflict
 from shared.logic.ports import AED_USABLE, CLAIM, Credit
+from shared.logic.rescue.policy import hashed
 from shared.logic.rescue.ports import (
     ALERT_ALREADY,
     ALERT_REFUSED,
@@ -95,11 +95,6 @@ stored(
 UNCAPPED = AlertLimits(hour=0, day=0, per_hour=None, per_day=None, now_epoch=0)
 
 
-def _hashed(*parts: object) -> str:
-    """A guard key: the parts hashed, so no IP address, device or responder id is stored as such."""
-    return hashlib.sha256("\x00".join(str(p) for p in parts).encode("utf-8")).hexdigest()
-
-
 def _count(tx: TransactWrite, key_hash: str, cap: int | None, expires_at: int) -> None:
     """Add one to a count in ``tx``; with a cap, refused when the count has reached it."""
     condition = (SosKeyModel.tally.does_not_exist() | (SosKeyModel.tally < cap)) if cap is not None else None
@@ -139,7 +134,7 @@ class DynamoIncidents:
                 for limit in limits:
                     _count(
                         tx,
-                        _hashed("sos", limit.source, limit.window),
+                        hashed("sos", limit.source, limit.window),
                         limit.cap,
                         (limit.window + 1) * limit.window_s,
                     )
@@ -155,9 +150,7 @@ class DynamoIncidents:
                 else []
             )
             if over:
-                raise SourceOverLimit(
-                    max(1, (over[0].window + 1) * over[0].window_s - int(time.time()))
-                ) from error
+                raise SourceOverLimit(over[0]) from error
             raise
 
     def merge(self, incident_id: str, into: str, joined: IncidentEvent) -> bool:
@@ -260,20 +253,20 @@ class DynamoIncidents:
                 tx.save(model, condition=AlertModel.responder_id.does_not_exist())
                 tx.condition_check(
                     SosKeyModel,
-                    _hashed("busy", responder),
+                    hashed("busy", responder),
                     condition=SosKeyModel.incident_id.does_not_exist()
                     | (SosKeyModel.incident_id == alert.incident_id)
                     | (SosKeyModel.expires_at < limits.now_epoch),
                 )
                 _count(
                     tx,
-                    _hashed("alerts-hour", responder, limits.hour),
+                    hashed("alerts-hour", responder, limits.hour),
                     limits.per_hour,
                     (limits.hour + 1) * 3600,
                 )
                 _count(
                     tx,
-                    _hashed("alerts-day", responder, limits.day),
+                    hashed("alerts-day", responder, limits.day),
                     limits.per_day,
                     limits.now_epoch + 2 * 86400,
                 )
@@ -363,7 +356,7 @@ class DynamoIncidents:
                 )
                 if busy_until is not None:
                     busy = SosKeyModel(
-                        key_hash=_hashed("busy", responder_id), incident_id=incident_id, expires_at=busy_until
+                        key_hash=hashed("busy", responder_id), incident_id=incident_id, expires_at=busy_until
                     )
                     tx.save(busy)
                 if aed_id:
@@ -390,7 +383,7 @@ class DynamoIncidents:
 
     def release(self, incident_id: str, responder_ids: list[str]) -> None:
         def unmark(responder_id: str) -> None:  # only this rescue's mark: a later one is not touched
-            SosKeyModel(key_hash=_hashed("busy", responder_id)).delete(
+            SosKeyModel(key_hash=hashed("busy", responder_id)).delete(
                 condition=SosKeyModel.incident_id == incident_id
             )
 

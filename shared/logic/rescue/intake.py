@@ -3,7 +3,6 @@ the request."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,9 +15,9 @@ from shared.logic.concurrency import settled, together
 from shared.logic.hours import is_open
 from shared.logic.ids import new_id
 from shared.logic.ports import AED_USABLE, CLAIM, RESPONDER, GeoIndex
-from shared.logic.rescue.limits import source_limits
+from shared.logic.rescue.limits import retry_after_s, source_limits
 from shared.logic.rescue.notices import deliver, deliver_pending
-from shared.logic.rescue.policy import Policy, epoch
+from shared.logic.rescue.policy import Policy, epoch, hashed
 from shared.logic.rescue.ports import (
     INCIDENT,
     AedOption,
@@ -56,10 +55,6 @@ class SosAnswer:
     merged: bool = False  # joined an open incident close by: nobody alerted again
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def raise_sos(
     store: IntakeStore,
     geo: GeoIndex,
@@ -78,8 +73,8 @@ def raise_sos(
     alerts]. The workflow's first state re-delivers anything this request could not (a crash, an SNS
     failure), so the SOS never depends on this Lambda finishing.
     """
-    body_hash = _sha256(json.dumps(request.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-    key_hash = _sha256(request.idempotency_key) if request.idempotency_key else None
+    body_hash = hashed(json.dumps(request.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    key_hash = hashed(request.idempotency_key) if request.idempotency_key else None
     incident = Incident(
         incident_id=new_id(),
         status="dispatching",
@@ -210,7 +205,7 @@ def _store(
     except SourceOverLimit as over:
         raise TooManyRequests(
             "too many SOS from here in a short time: if someone needs help, call 120",
-            retry_after_s=over.retry_after_s,
+            retry_after_s=retry_after_s(over.limit, now),
         ) from over
     except DuplicateSos as duplicate:
         if not duplicate.same_body:

@@ -5,6 +5,7 @@ then cleared; a failed publish gives the lease back, and a lapsed lease is taken
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from shared.logic.concurrency import each
@@ -55,6 +56,18 @@ def reroute_text(incident: Incident, alert: Alert) -> str:
 MARK_ATTEMPTS = 3
 
 
+def record_sent(write: Callable[[], object]) -> None:
+    """Record that something was sent. A record that fails would have the next step send it again (a
+    second SMS to someone already on their way), so it is tried again at once, as the send was not."""
+    for attempt in range(MARK_ATTEMPTS):
+        try:
+            write()
+            return
+        except Exception:
+            if attempt == MARK_ATTEMPTS - 1:
+                raise
+
+
 class NoticesPending(Exception):
     """Some notices could not be published yet: the workflow retries the step."""
 
@@ -78,15 +91,7 @@ def deliver(
         except Exception:
             store.release_notice(alert.incident_id, alert.responder_id, kind)
             raise
-        # Published: a record of it that fails would have the next step publish it again (a second
-        # SMS to someone already on their way), so the record is tried again at once, as SNS was not.
-        for attempt in range(MARK_ATTEMPTS):
-            try:
-                store.notice_sent(alert.incident_id, alert.responder_id, kind)
-                return
-            except Exception:
-                if attempt == MARK_ATTEMPTS - 1:
-                    raise
+        record_sent(lambda: store.notice_sent(alert.incident_id, alert.responder_id, kind))
 
     return sum(1 for result in each(one, alerts) if isinstance(result, Exception))
 

@@ -61,7 +61,13 @@ def once_key(incident_id: str, actor: str | None, event_type: str, idempotency_k
         parts = ["event-request", incident_id, actor or "", idempotency_key]
     else:
         return None
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+    return hashed(*parts)
+
+
+def hashed(*parts: object) -> str:
+    """A key kept instead of what it names (an Idempotency-Key, an IP address, a responder's alert
+    count): SHA-256 of the parts joined by NUL. One part hashes as itself."""
+    return hashlib.sha256("\x00".join(str(p) for p in parts).encode("utf-8")).hexdigest()
 
 
 def epoch(moment: datetime) -> int:

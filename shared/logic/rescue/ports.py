@@ -130,11 +130,11 @@ class SourceLimit:
 
 
 class SourceOverLimit(Exception):
-    """A source sent more SOS than its window allows; the next window opens in ``retry_after_s``."""
+    """A source sent more SOS than its window allows: ``limit`` is the one it reached."""
 
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(retry_after_s)
-        self.retry_after_s = retry_after_s
+    def __init__(self, limit: SourceLimit) -> None:
+        super().__init__(limit.source)
+        self.limit = limit
 
 
 class DuplicateSos(Exception):

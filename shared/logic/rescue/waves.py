@@ -11,10 +11,10 @@ from shared.logic.ids import new_id
 from shared.logic.ports import RESPONDER, GeoIndex
 from shared.logic.rescue.limits import alert_limits
 from shared.logic.rescue.notices import (
-    MARK_ATTEMPTS,
     NoticesPending,
     deliver,
     deliver_pending,
+    record_sent,
     stand_down_the_rest,
 )
 from shared.logic.rescue.policy import Policy, epoch, incident_or_404, once_key
@@ -166,11 +166,5 @@ def declare_unanswered(
         f"{incident.slots_open} responder slots still open after the last wave. "
         "Send help by other means.",
     )
-    for attempt in range(MARK_ATTEMPTS):
-        try:
-            store.mark_centre_told(incident_id)
-            break
-        except Exception:
-            if attempt == MARK_ATTEMPTS - 1:
-                raise
+    record_sent(lambda: store.mark_centre_told(incident_id))
     return {"unanswered": True, "declared": True}
