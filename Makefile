@@ -40,14 +40,15 @@ chromium:
 	  $$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
 	    chromium fonts-liberation fonts-noto-cjk >/dev/null; }
 
-## run: the whole platform on this machine (embedded AWS, seeded Hangzhou demo, API on :$(PORT))
+## run: the whole platform on this machine (embedded AWS, seeded Hangzhou demo, API on :$(PORT));
+## PROFILE=cn runs the China profile (OIDC issuer, mainland SMS and push providers' loopback stand-ins)
 run: $(INSTALLED) $(SWAGGER_UI)
-	PORT=$(PORT) $(BIN)/python -m local_runtime
+	PORT=$(PORT) DEPLOYMENT_PROFILE=$(or $(PROFILE),global) $(BIN)/python -m local_runtime
 
-## demo: one rescue from SOS to credits through the local runtime, printed as a timeline
+## demo: one rescue from SOS to credits through the local runtime, printed as a timeline (PROFILE=cn too)
 .PHONY: demo
 demo: $(INSTALLED)
-	$(BIN)/python -m local_runtime.demo
+	DEPLOYMENT_PROFILE=$(or $(PROFILE),global) $(BIN)/python -m local_runtime.demo
 
 ## test: lint, then every test (unit, integration, workflow, infrastructure, e2e);
 ## PYTEST_ARGS=--clock=2026-12-06T03:00+08:00 runs them as if it were that instant
@@ -69,15 +70,20 @@ bench: $(INSTALLED)
 openapi: $(INSTALLED)
 	$(BIN)/python -m local_runtime.openapi > docs/openapi.json
 
-## wheels: the Lambda layer's arm64/cp313 wheels into build/wheels (from PyPI, once); synth is then offline
+## wheels: the Lambda layer's cp313 wheels for the profile's architecture (arm64; x86_64 for PROFILE=cn;
+## ARCH=arm64|x86_64 to choose) into build/wheels (from PyPI, once); synth is then offline
+PROFILE ?= global
+REGION ?=
+ARCH ?=
 .PHONY: wheels
 wheels: $(INSTALLED)
-	$(BIN)/python -m infra.wheels
+	$(BIN)/python -m infra.wheels --profile $(PROFILE) $(if $(ARCH),--architecture $(ARCH))
 
-## synth: the CloudFormation template into cdk.out (fails on any cdk-nag finding), then cfn-lint on it
+## synth: the CloudFormation template into cdk.out (fails on any cdk-nag finding), then cfn-lint on it;
+## PROFILE=cn for the AWS China regions (REGION=cn-northwest-1 by default, or cn-north-1): docs/deploy.md
 synth: $(INSTALLED) wheels
-	$(BIN)/python -m infra.app
-	$(BIN)/python -m infra.lint cdk.out
+	$(BIN)/python -m infra.app -c profile=$(PROFILE) $(if $(REGION),-c region=$(REGION)) $(if $(ARCH),-c lambda_architecture=$(ARCH))
+	$(BIN)/python -m infra.lint cdk.out --profile $(PROFILE)
 
 clean:
 	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis

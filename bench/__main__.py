@@ -17,6 +17,7 @@ from bench.section import Section
 SECTIONS: dict[str, Callable[[], Section]] = {
     "geo": geo.run,
     "sos": sos.run,
+    "sos_cn": sos.run_cn,
     "cold_start": cold_start.run,
     "import": aed_import.run,
     "abuse": abuse.run,

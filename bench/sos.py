@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextvars
 import gc
+import importlib
 import math
 import multiprocessing
 import os
@@ -95,8 +96,21 @@ def depths(calls: Sequence[Call]) -> list[int]:
     return depth
 
 
+# What sends an alert: SNS Publish (global profile); a mainland provider's API (cn profile), whose channel
+# adapters are recorded like AWS calls (shared/messaging: their SDKs do not go through botocore).
+PROVIDER_CALLS = (
+    ("shared.messaging.alibaba_sms", "AlibabaSms", "send", "sms", "SendSms"),
+    ("shared.messaging.tencent_sms", "TencentSms", "send", "sms", "SendSms"),
+    ("shared.messaging.jpush", "JpushPush", "push", "push", "Push"),
+)
+
+
+def _sends_alert(call: Call) -> bool:
+    return (call.service, call.operation) == ("sns", "Publish") or call.service in ("sms", "push")
+
+
 def first_publish(calls: Sequence[Call]) -> int | None:
-    publishes = [i for i, c in enumerate(calls) if c.service == "sns" and c.operation == "Publish"]
+    publishes = [i for i, c in enumerate(calls) if _sends_alert(c)]
     return min(publishes, key=lambda i: calls[i].start) if publishes else None
 
 
@@ -144,27 +158,42 @@ class Recorder:
         # The context each pooled task of a request ran in: its waiter reads the task's hops from it.
         tasks: weakref.WeakKeyDictionary[Future[Any], contextvars.Context] = weakref.WeakKeyDictionary()
 
-        def recorded_call(client: Any, operation_name: str, api_params: Any) -> Any:
+        def recorded(service: str, operation: str, send: Callable[[], Any]) -> Any:
             request = _REQUEST.get()
             if request is None:
-                return make_api_call(client, operation_name, api_params)
+                return send()
             hops = _HOPS.get() + 1
             start = time.perf_counter()
             try:
                 time.sleep(SIMULATED_RTT_S)  # the network's share of a round trip: the GIL is free
-                return make_api_call(client, operation_name, api_params)
+                return send()
             finally:
                 call = Call(
-                    client.meta.service_model.service_name,
-                    operation_name,
-                    start,
-                    time.perf_counter(),
-                    threading.current_thread().name,
-                    hops,
+                    service, operation, start, time.perf_counter(), threading.current_thread().name, hops
                 )
                 _HOPS.set(hops)
                 with recorder._lock:
                     recorder.calls.setdefault(request, []).append(call)
+
+        def recorded_call(client: Any, operation_name: str, api_params: Any) -> Any:
+            return recorded(
+                client.meta.service_model.service_name,
+                operation_name,
+                lambda: make_api_call(client, operation_name, api_params),
+            )
+
+        providers = []
+        for module_name, class_name, method, service, operation in PROVIDER_CALLS:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            original = getattr(cls, method)
+
+            def recorded_send(
+                channel: Any, *args: Any, _o: Any = original, _s: str = service, _op: str = operation
+            ) -> Any:
+                return recorded(_s, _op, lambda: _o(channel, *args))
+
+            providers.append((cls, method, original))
+            setattr(cls, method, recorded_send)
 
         def carrying_context(pool: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
             if _REQUEST.get() is None:
@@ -204,6 +233,8 @@ class Recorder:
             yield
         finally:
             client_class._make_api_call = make_api_call
+            for cls, method, original in providers:
+                setattr(cls, method, original)
             ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
             Future.result = result  # type: ignore[method-assign]
             functions.invoke = invoke
@@ -240,8 +271,8 @@ class Measured:
     seconds: float
 
 
-def _job() -> Measured:
-    for key, value in WORKER_ENV.items():
+def _job(profile: str = "global") -> Measured:
+    for key, value in {**WORKER_ENV, "DEPLOYMENT_PROFILE": profile}.items():
         os.environ[key] = value
     started = time.monotonic()
 
@@ -343,13 +374,18 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def run() -> Section:
+def run(profile: str = "global") -> Section:
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        measured = pool.submit(_job).result()
-    return summarize(measured)
+        measured = pool.submit(_job, profile).result()
+    return summarize(measured, profile)
 
 
-def summarize(m: Measured) -> Section:
+def run_cn() -> Section:
+    """The same in the cn profile: alerts through the SMS and push providers' stand-ins (their SDKs)."""
+    return run("cn")
+
+
+def summarize(m: Measured, profile: str = "global") -> Section:
     per_run = [
         (c, depths(c)[first], c[first].hops) for c in m.runs if (first := first_publish(c)) is not None
     ]
@@ -367,10 +403,12 @@ def summarize(m: Measured) -> Section:
     }
     silent = len(m.runs) - len(per_run)
     calls_per_sos = statistics.median(len(c) for c, _, _ in per_run)
+    sender = "SNS Publish" if profile == "global" else "the SMS or push provider's API, counted as a call"
     lines = [
-        "SOS critical path on the local runtime (moto in-process, the HTTP gateway, seeded Hangzhou demo)",
+        f"SOS critical path on the local runtime, {profile} profile (moto in-process, the HTTP gateway, "
+        "seeded Hangzhou demo)",
         "",
-        f"sequential AWS round trips from an SOS's arrival to its first alert (SNS Publish), "
+        f"sequential AWS round trips from an SOS's arrival to its first alert ({sender}), "
         f"{len(m.runs)} instrumented SOS",
         f"(each recorded call waits {SIMULATED_RTT_S * 1000:.0f} ms first, as on a network, so that calls "
         "in flight together overlap;",

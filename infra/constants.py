@@ -112,6 +112,14 @@ class FunctionGrants:
     # secretsmanager:GetSecretValue on the check-in signing secret, and its ARN as CHECKIN_SECRET_ID.
     checkin_secret: bool = False
 
+    @property
+    def sends_messages(self) -> bool:
+        """Texts or pushes people (shared.wiring's notifier(), text_messages(), push_registry()). In the cn
+        profile exactly these functions get the providers' settings and may read their credentials
+        (ProviderCredentials, infra/constructs/notifications.py); direct_publish and register_push then
+        grant nothing in SNS."""
+        return self.direct_publish or self.register_push
+
 
 # Least privilege: what each function (shared.routes.FUNCTIONS and WORKFLOW_FUNCTIONS) may do. A function
 # missing here fails synthesis: granting access is a decision, never a default.
@@ -267,11 +275,14 @@ SCHEDULE_MAX_EVENT_AGE_S = 6 * 3600  # a daily job still worth running late, nev
 LOG_RETENTION = "SIX_MONTHS"
 LAYER_REQUIREMENTS = REPO_ROOT / "infra" / "lambda-requirements.txt"
 WHEELHOUSE = REPO_ROOT / "build" / "wheels"  # filled by `make wheels`; synth then needs no network
-# Lambda's Python 3.13 runtime on Graviton: the layer's wheels must match both.
+# Lambda's Python 3.13 runtime, on the profile's architecture (infra/profile.py: arm64, Graviton, in the
+# global profile; x86_64 in the cn one): the layer's wheels must match both.
 LAYER_PYTHON_VERSION = "3.13"
-LAYER_PLATFORM = "manylinux2014_aarch64"
+LAYER_PLATFORMS: dict[str, str] = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+# Lambda's limit on a function's code and layers together, unzipped (`python -m infra.wheels --size`).
+LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 # Pure-Python packages PyPI has only as an sdist: built locally into a py3-none-any wheel (checked).
-LAYER_SOURCE_ONLY: frozenset[str] = frozenset({"eviltransform"})
+LAYER_SOURCE_ONLY: frozenset[str] = frozenset({"eviltransform", "alibabacloud-tea"})
 
 # The function code asset: the repo root with everything but the two packages a handler imports
 # excluded (gitignore syntax, so new top-level folders stay out without anyone remembering to add them).
@@ -320,6 +331,17 @@ PUBLIC_ROUTE_REASONS: dict[str, str] = {
 # Identity: the Cognito groups, i.e. the roles shared.routes allows (see shared.identity.ROLES)
 USER_POOL_NAME = "rescue-nearby-users"
 PASSWORD_MIN_LENGTH = 12
+# Identity in the cn profile (OidcIdentity, infra/constructs/identity.py): an OIDC issuer's bearer tokens,
+# checked by a Lambda TOKEN authorizer (functions/authorizer). It allows OIDC_LEEWAY_S of clock skew on
+# exp, and API Gateway caches its answer per token for AUTHORIZER_CACHE_TTL_S: a token is never honoured
+# more than their sum past its exp (60 s). Settings.oidc_leeway_s (shared/config.py) allows at most 30.
+OIDC_LEEWAY_S = 30
+AUTHORIZER_CACHE_TTL_S = 30
+AUTHORIZER_MAX_PAST_EXP_S = 60
+# API Gateway refuses (401) an Authorization header that is not "Bearer <compact JWS>" without invoking
+# the authorizer: a flood of junk costs no Lambda.
+AUTHORIZER_TOKEN_PATTERN = r"^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+AUTHORIZER_NAME = "rescue-nearby-oidc"
 
 # Notifications
 DISPATCH_TOPIC_DISPLAY_NAME = "Rescue Nearby dispatch centre"
@@ -360,8 +382,8 @@ OAUTH_CALLBACKS_CONTEXT = "oauth_callback_urls"
 # The access logs of the report photo bucket (who fetched or uploaded a photo, from which IP).
 PHOTO_ACCESS_LOG_RETENTION_DAYS = 365
 
-# cfn-lint: the regions this stack (with Cognito) can deploy to. Not the China regions, which have no
-# Cognito (E3006): a China deployment needs another infra Identity first.
+# cfn-lint: the regions the global profile's stack (with Cognito) can deploy to. Not the China regions,
+# which have no Cognito (E3006): the cn profile (infra/profile.py) is linted for those instead.
 LINT_REGIONS: tuple[str, ...] = ("ap-east-1", "ap-southeast-1", "us-east-1")
 # Checks skipped, each with its reason.
 LINT_IGNORED_CHECKS: dict[str, str] = {

@@ -1,4 +1,6 @@
-"""The one stack: it composes the capability constructs and says what they may do to each other."""
+"""The one stack: it composes the capability constructs and says what they may do to each other, for the
+deployment profile it is given (infra/profile.py): global (Cognito, SNS SMS and push) or cn (the AWS China
+regions: OIDC authorizer, mainland SMS and push providers)."""
 
 from __future__ import annotations
 
@@ -13,34 +15,66 @@ from infra.constructs.alarms import OpsAlarms
 from infra.constructs.api import RestApi
 from infra.constructs.data import DataTables
 from infra.constructs.functions import Functions
-from infra.constructs.identity import CognitoIdentity, oauth_callback_urls, ses_sender
-from infra.constructs.notifications import Notifications, push_applications, subscription
+from infra.constructs.identity import CognitoIdentity, OidcIdentity, oauth_callback_urls, ses_sender
+from infra.constructs.notifications import (
+    Notifications,
+    ProviderCredentials,
+    push_applications,
+    subscription,
+)
 from infra.constructs.rescue import RescueWorkflow
 from infra.constructs.schedules import Schedules
 from infra.constructs.teaching import CheckinSecret
+from infra.profile import GLOBAL_PROFILE, Profile
 from shared.dal.models.rescue import IncidentModel
 from shared.routes import WORKFLOW_FUNCTIONS
 
+# Context values the cn profile refuses: what they configure does not exist in the China regions.
+_GLOBAL_ONLY_CONTEXT = {
+    c.PUSH_CONTEXT: "SNS mobile push",
+    c.SES_IDENTITY_CONTEXT: "Cognito",
+    c.OAUTH_CALLBACKS_CONTEXT: "Cognito",
+}
+
 
 class RescueNearbyStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, profile: Profile = GLOBAL_PROFILE, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, description=c.STACK_DESCRIPTION, **kwargs)
+        self.profile = profile
         # Validated first: a malformed value fails synthesis before anything is built.
         context = self.node.try_get_context
+        if profile.china:
+            for key, missing in _GLOBAL_ONLY_CONTEXT.items():
+                if context(key) not in (None, "", "{}", "[]", {}, []):
+                    raise ValueError(f"CDK context {key!r}: the cn profile has no {missing} (docs/deploy.md)")
         push = push_applications(context(c.PUSH_CONTEXT))
+        sms = not profile.china  # SNS sends SMS outside China only
         dispatch_centre = subscription(
-            context(c.DISPATCH_CENTRE_ENDPOINT_CONTEXT), c.DISPATCH_CENTRE_ENDPOINT_CONTEXT
+            context(c.DISPATCH_CENTRE_ENDPOINT_CONTEXT), c.DISPATCH_CENTRE_ENDPOINT_CONTEXT, sms=sms
         )
-        ops_endpoint = subscription(context(c.OPS_ENDPOINT_CONTEXT), c.OPS_ENDPOINT_CONTEXT)
+        ops_endpoint = subscription(context(c.OPS_ENDPOINT_CONTEXT), c.OPS_ENDPOINT_CONTEXT, sms=sms)
         callbacks = oauth_callback_urls(context(c.OAUTH_CALLBACKS_CONTEXT))
         ses = ses_sender(context(c.SES_IDENTITY_CONTEXT))
         data = DataTables(self, "Data")
-        identity = CognitoIdentity(self, "Identity", callback_urls=callbacks, ses=ses)
+        cognito = (
+            None if profile.china else CognitoIdentity(self, "Identity", callback_urls=callbacks, ses=ses)
+        )
         notifications = Notifications(
             self, "Notifications", push_applications=push, dispatch_centre_endpoint=dispatch_centre
         )
-        functions = Functions(self, "Functions", data=data, notifications=notifications)
-        api = RestApi(self, "Http", functions=functions.functions, identity=identity)
+        functions = Functions(self, "Functions", data=data, notifications=notifications, profile=profile)
+        # The authorizer runs on the functions' code asset and layer, so it comes after them.
+        identity = cognito or OidcIdentity(self, "Identity", functions=functions)
+        api = RestApi(
+            self,
+            "Http",
+            functions=functions.functions,
+            identity=identity,
+            tracing=profile.tracing,
+            json_auth_errors=profile.china,
+        )
 
         incidents = data.tables[IncidentModel]
         steps = functions.functions["rescue_steps"]
@@ -52,6 +86,7 @@ class RescueNearbyStack(cdk.Stack):
                 "IncidentsTable": incidents.table_name,
                 "RescueStepsFunctionArn": steps.function_arn,
             },
+            tracing=profile.tracing,
         )
         # The machine runs its steps in the workflow functions and expires an unclosed incident itself;
         # the steps function tells the dispatch centre (the machine publishes nothing).
@@ -61,6 +96,10 @@ class RescueNearbyStack(cdk.Stack):
         functions.connect_workflow(workflow)
         functions.connect_photos(ReportPhotos(self, "ReportPhotos"))
         CheckinSecret(self, "CheckinSecret").connect(functions.functions)
+        # cn: the SMS and push providers' credentials, for the functions that send only.
+        providers = ProviderCredentials(self, "ProviderCredentials") if profile.china else None
+        if providers is not None:
+            providers.connect(functions.functions)
         # Clock-driven functions (shared.routes.SCHEDULES), each on its own EventBridge schedule.
         schedules = Schedules(self, "Schedules", functions=functions.functions)
         # What ops act on: alarms to the ops topic, and the rescue dashboard.
@@ -76,11 +115,15 @@ class RescueNearbyStack(cdk.Stack):
             },
             push_applications=push,
             endpoint=ops_endpoint,
+            sms_via_sns=not profile.china,
         )
 
         cdk.CfnOutput(self, "ApiUrl", value=api.api.url)
-        cdk.CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
-        cdk.CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
+        if cognito is not None:
+            cdk.CfnOutput(self, "UserPoolId", value=cognito.user_pool.user_pool_id)
+            cdk.CfnOutput(self, "UserPoolClientId", value=cognito.client.user_pool_client_id)
+        if providers is not None:
+            cdk.CfnOutput(self, "ProviderCredentialsSecretArn", value=providers.secret.secret_arn)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "DispatchTopicArn", value=notifications.dispatch_topic.topic_arn)
         cdk.CfnOutput(self, "AedUpkeepTopicArn", value=notifications.upkeep_topic.topic_arn)

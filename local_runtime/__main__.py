@@ -53,9 +53,17 @@ def main() -> int:
     from shared.config import settings
 
     moved = clock.describe(settings().time_zone)
+    config = settings()
+    profile = (
+        f"  profile cn (AWS China regions): tokens from the local OIDC issuer {url}/dev/issuer; SMS through "
+        f"the {config.sms_provider} stand-in, push through JPush's; every message in {url}/dev/outbox\n"
+        if config.profile == "cn"
+        else "  profile global: Cognito-style tokens, SNS push and SMS; every message in /dev/outbox\n"
+    )
     lat, lng = DEMO_POINTS["in77"]  # 24/7 AEDs stand by it: the curl finds some at any hour
     print(
         f"Rescue Nearby is running at {url}  ({seeded}; ready in {time.monotonic() - started:.1f} s)\n"
+        + profile
         + (f"  {moved}\n" if moved else "")
         + f"  API docs (Swagger): {url}/docs   OpenAPI: {url}/openapi.json\n"
         f"  try: curl '{url}/v1/aeds/nearby?lat={lat:.4f}&lng={lng:.4f}&radius_m=1000'\n"

@@ -41,6 +41,7 @@ class EmbeddedAws:
     mock: Any
     dispatch_topic_arn: str
     state_machine_arn: str
+    providers: Any = None  # the cn profile's provider stand-ins (local_runtime/providers/local.py)
 
     def stop(self) -> None:
         """End every execution, then the mock. An execution that outlived the mock would go on calling
@@ -53,6 +54,8 @@ class EmbeddedAws:
                 leftover = self._end_executions()
         finally:
             self.mock.stop()
+            if self.providers is not None:
+                self.providers.stop()
         if leftover:
             raise RuntimeError(f"executions still running when the embedded AWS stopped: {leftover}")
 
@@ -214,12 +217,20 @@ def start() -> EmbeddedAws:
     sns = boto3.client("sns")
     topic_arn = sns.create_topic(Name="rescue-nearby-dispatch-centre")["TopicArn"]
     upkeep_topic_arn = sns.create_topic(Name="rescue-nearby-aed-upkeep")["TopicArn"]
-    push_applications = {
-        app: sns.create_platform_application(Name=f"rescue-nearby-{app}", Platform=platform, Attributes={})[
-            "PlatformApplicationArn"
-        ]
-        for app, platform in (("fcm", "GCM"), ("apns", "APNS"))
-    }
+    providers = None
+    if settings().profile == "cn":
+        # No SNS mobile push or SMS in the China regions: the providers' stand-ins instead.
+        from local_runtime.providers import local
+
+        providers = local.start(boto3.client("secretsmanager"))
+        push_applications: dict[str, str] = {}
+    else:
+        push_applications = {
+            app: sns.create_platform_application(
+                Name=f"rescue-nearby-{app}", Platform=platform, Attributes={}
+            )["PlatformApplicationArn"]
+            for app, platform in (("fcm", "GCM"), ("apns", "APNS"))
+        }
     definition = render(
         {
             "Partition": "aws-cn",
@@ -241,7 +252,9 @@ def start() -> EmbeddedAws:
     os.environ["RESCUE_STATE_MACHINE_ARN"] = state_machine_arn
     os.environ["PUSH_APPLICATIONS"] = json.dumps(push_applications)
     settings.cache_clear()
-    return EmbeddedAws(mock=mock, dispatch_topic_arn=topic_arn, state_machine_arn=state_machine_arn)
+    return EmbeddedAws(
+        mock=mock, dispatch_topic_arn=topic_arn, state_machine_arn=state_machine_arn, providers=providers
+    )
 
 
 def serve_photo_uploads(host: str) -> Any:

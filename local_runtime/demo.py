@@ -42,6 +42,14 @@ class StageFailed(Exception):
     """The rescue did not get through a stage: the demo stops and says which."""
 
 
+def channel_of(item: dict[str, Any]) -> str:
+    """How a message went: "SMS", "PUSH"; in the cn profile with its provider and template."""
+    channel = str(item["channel"]).upper()
+    if item.get("provider"):
+        return f"{channel} {item['provider']} {item.get('template')}"
+    return channel
+
+
 def expect(condition: object, stage: str, detail: str) -> None:
     if not condition:
         raise StageFailed(f"{stage}: {detail}")
@@ -195,7 +203,7 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
     alerts = sorted(view["alerts"], key=lambda a: a["distance_m"])
     outbox = api.ok("alerted", "GET", "/dev/outbox")["items"]
     sent = {
-        item["to"]: item["channel"]
+        item["to"]: channel_of(item)
         for item in outbox
         if item["incident_id"] == incident_id and item["kind"] == "alert"
     }
@@ -207,7 +215,7 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
     say(
         f"{len(alerts)} responders alerted (wave 1, within 1 km, sent before the 202): "
         + ", ".join(
-            f"{short(a['responder_id'])} {metres(a['distance_m'])} ({sent[a['responder_id']].upper()})"
+            f"{short(a['responder_id'])} {metres(a['distance_m'])} ({sent[a['responder_id']]})"
             for a in alerts
         ),
         at=answered,
@@ -281,7 +289,7 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
     # Stood down inside the request that filled the last slot.
     say(
         f"every slot filled: {len(stood)} stand-downs sent to the others: "
-        + ", ".join(f"{short(i['to'])} {metres(distance[i['to']])} ({i['channel'].upper()})" for i in stood),
+        + ", ".join(f"{short(i['to'])} {metres(distance[i['to']])} ({channel_of(i)})" for i in stood),
         at=filled_at,
     )
 

@@ -46,9 +46,12 @@ def proxy_event(
     query: str,
     headers: Mapping[str, str],
     body: str | None,
-    claims: Mapping[str, str] | None,
+    claims: Mapping[str, str] | None = None,
+    authorizer: Mapping[str, str] | None = None,
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
+    """A REST proxy event. The caller is either ``claims`` (a Cognito user pools authorizer puts them in
+    ``authorizer.claims``) or ``authorizer`` (a Lambda authorizer's principalId and context, flat)."""
     multi_query = parse_qs(query, keep_blank_values=True)
     now = datetime.now(UTC)
     request_context: dict[str, Any] = {
@@ -65,6 +68,8 @@ def proxy_event(
     }
     if claims is not None:
         request_context["authorizer"] = {"claims": dict(claims)}
+    elif authorizer is not None:
+        request_context["authorizer"] = dict(authorizer)
     return {
         "resource": route.path,
         "path": path,

@@ -1,7 +1,10 @@
-"""The local API Gateway: routes by the route table, does the Cognito authorizer's job (401 for a
-missing or bad token, verified claims into requestContext.authorizer.claims), and hands the real
-handlers real REST proxy events. Also serves /dev/token, /dev/outbox, /dev/schedules/<function> and the
-API docs.
+"""The local API Gateway: routes by the route table, calls the real authorizer (functions/authorizer)
+before every non-anonymous route (401 when it refuses), and hands the real handlers real REST proxy
+events with the caller where the profile's authorizer puts it: the global profile's Cognito authorizer
+in ``requestContext.authorizer.claims``, the cn profile's Lambda authorizer flat in
+``requestContext.authorizer``. Tokens come from the local OIDC issuer (local_runtime/auth.py), whose
+JWKS this gateway serves. Also serves /dev/token, /dev/outbox, /dev/schedules/<function> and the API
+docs.
 
 HTTP is werkzeug's threaded WSGI server (installed with moto[server]), not a hand-written one. Like API
 Gateway it takes a body by Content-Length or chunked, refuses a Content-Length that is not a plain number
@@ -13,7 +16,9 @@ event's `path` stays percent-encoded, as API Gateway's REST proxy events have th
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import os
 import re
 import socket
 import traceback
@@ -27,10 +32,13 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_addr
 from werkzeug.wrappers import Request, Response
 
 from local_runtime import api_docs, outbox, schedules
-from local_runtime.auth import DevTokens, InvalidToken
+from local_runtime.auth import DISCOVERY_PATH, ISSUER_PATH, JWKS_PATH, LocalIssuer
 from local_runtime.events import match, proxy_event
 from local_runtime.lambdas import Functions
 from local_runtime.openapi import render as render_openapi
+from local_runtime.providers import fail_on_demand
+from shared.config import settings
+from shared.routes import AUTHORIZER_FUNCTION, Route
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -76,6 +84,10 @@ class _RequestHandler(WSGIRequestHandler):
         pass
 
 
+class _AuthorizerFailure(Exception):
+    pass
+
+
 class _Refused(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -87,7 +99,6 @@ class Gateway(ThreadedWSGIServer):
     it. Port 0 takes a free port (`server_address[1]`). A port in use raises OSError."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.tokens = DevTokens()
         self.functions = Functions()
         self.openapi = render_openapi().encode()
         # Bound here rather than by werkzeug, which prints and exits the process when it cannot bind.
@@ -98,6 +109,12 @@ class Gateway(ThreadedWSGIServer):
             super().__init__(host, port, self.wsgi_app, handler=_RequestHandler, fd=listening.fileno())
         finally:
             listening.close()  # werkzeug listens on its own duplicate of the socket
+        self.profile = settings().profile
+        self.issuer = LocalIssuer(f"http://127.0.0.1:{self.server_address[1]}{ISSUER_PATH}", self.profile)
+        # The authorizer trusts this issuer, as a cn deployment's trusts its OIDC issuer (settings are
+        # read again: they were read before the port was known).
+        os.environ.update(self.issuer.authorizer_environment())
+        settings.cache_clear()
 
     # -- the WSGI application -----------------------------------------------------------------------
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -129,13 +146,16 @@ class Gateway(ThreadedWSGIServer):
                 return _error(405, "method_not_allowed", "this path does not take that method")
             return _error(404, "not_found", "no such route")
         headers = dict(wire.headers)
-        claims = None
+        caller: dict[str, Any] = {}
         if not route.anonymous:
             authorization = wire.values("authorization")
             try:
-                claims = self.tokens.verify(authorization[0] if authorization else None)
-            except InvalidToken:
+                allowed = self._authorize(route, url.path, authorization[0] if authorization else None)
+            except _AuthorizerFailure:  # API Gateway's AUTHORIZER_FAILURE response (infra/constructs/api.py)
+                return _error(500, "internal_error", "internal error")
+            if allowed is None:
                 return _error(401, "unauthorized", "a valid bearer token is required")
+            caller = allowed
         event = proxy_event(
             route,
             path=url.path,
@@ -143,8 +163,8 @@ class Gateway(ThreadedWSGIServer):
             query=url.query,
             headers=headers,
             body=body,
-            claims=claims,
             source_ip=request.remote_addr or "127.0.0.1",
+            **caller,
         )
         result = self.functions.invoke(route.function, event)
         payload = (result.get("body") or "").encode()
@@ -160,6 +180,31 @@ class Gateway(ThreadedWSGIServer):
             response_headers,
         )
 
+    def _authorize(self, route: Route, path: str, authorization: str | None) -> dict[str, Any] | None:
+        """API Gateway's part: call the authorizer with a TOKEN event, honour its policy for this method,
+        and put its answer where the profile's authorizer would. None when refused (a 401)."""
+        method_arn = f"arn:aws:execute-api:{settings().region}:000000000000:local/local/{route.method}{path}"
+        event = {"type": "TOKEN", "authorizationToken": authorization or "", "methodArn": method_arn}
+        try:
+            answer = self.functions.invoke(AUTHORIZER_FUNCTION, event)
+        except Exception as error:
+            if str(error) == "Unauthorized":  # API Gateway's 401; anything else the authorizer raised, a 500
+                return None
+            raise _AuthorizerFailure from error
+        statements = answer.get("policyDocument", {}).get("Statement", [])
+        if not any(
+            s.get("Effect") == "Allow" and fnmatch.fnmatchcase(method_arn, str(s.get("Resource")))
+            for s in statements
+        ):
+            return None
+        context = {str(k): str(v) for k, v in (answer.get("context") or {}).items()}
+        if self.profile == "global":  # the Cognito user pools authorizer's shape
+            claims = {"sub": context["sub"], "token_use": "id"}
+            if context.get("groups"):
+                claims["cognito:groups"] = context["groups"]
+            return {"claims": claims}
+        return {"authorizer": {"principalId": str(answer.get("principalId")), **context}}
+
     def _local_only(self, method: str, path: str, query: str, body: str | None) -> Response:
         if path == "/dev/token" and method == "POST":
             try:
@@ -167,11 +212,22 @@ class Gateway(ThreadedWSGIServer):
                 sub, roles = request["sub"], request.get("roles", [])
                 if not isinstance(sub, str) or not sub or not isinstance(roles, list):
                     raise TypeError
-                token = self.tokens.issue(sub, roles)
+                token = self.issuer.issue(sub, roles)
             except (ValueError, KeyError, TypeError) as error:
                 expected = "expected {'sub': str, 'roles': [role...]}"
                 return _error(422, "validation_failed", f"{expected}: {error}")
             return _send(200, json.dumps({"token": token}).encode())
+        if path == JWKS_PATH and method == "GET":
+            return _send(200, json.dumps(self.issuer.jwks()).encode())
+        if path == DISCOVERY_PATH and method == "GET":
+            return _send(200, json.dumps(self.issuer.discovery()).encode())
+        if path == "/dev/providers/fail" and method == "POST":
+            # The cn profile's provider stand-ins answer with the provider's own error code, on demand.
+            try:
+                asked = fail_on_demand(json.loads(body or "{}"))
+            except ValueError as error:
+                return _error(422, "validation_failed", str(error))
+            return _send(200, json.dumps(asked).encode())
         if path == "/dev/outbox" and method == "GET":
             to = parse_qs(query).get("to", [None])[-1]
             items = outbox.read(to)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
+from shared.routes import AUTHORIZER_FUNCTION, FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 
 MAX_INSTANCES_PER_FUNCTION = 16
 
@@ -70,11 +70,18 @@ class FunctionPool:
 
 
 class Functions:
-    """Every function of the route table, the workflow and the schedules, warmed on first use."""
+    """Every function of the route table, the workflow, the schedules and the API's authorizer, warmed on
+    first use."""
 
     def __init__(self) -> None:
         self.pools = {
-            name: FunctionPool(name) for name in (*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)
+            name: FunctionPool(name)
+            for name in (
+                *FUNCTIONS,
+                *WORKFLOW_FUNCTIONS,
+                *SCHEDULED_FUNCTIONS,
+                AUTHORIZER_FUNCTION,
+            )
         }
 
     def invoke(self, name: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""/dev/outbox: every notification published through the embedded SNS, read back from moto.
+"""/dev/outbox: every notification the platform sent: through the embedded SNS (read back from moto), and
+in the cn profile through the loopback stand-ins of the SMS and push providers (local_runtime/providers),
+each with its channel and template.
 
 App pushes go to platform endpoints whose CustomUserData is the responder id; SMS go to phone numbers,
 mapped back to the responder who owns the number. Push payloads are JSON (``MessageStructure=json``)
@@ -69,7 +71,41 @@ def read(to: str | None = None) -> list[dict[str, Any]]:
                 }
             )
     items.extend(_upkeep_reminders(backend))
+    items.extend(_provider_messages())
     return [item for item in items if to is None or item["to"] == to]
+
+
+def _provider_messages() -> list[dict[str, Any]]:
+    """What the providers' stand-ins accepted, addressed to the responder: an SMS by the phone's owner, a
+    push by the app registration's (the responder record holds "jpush:<registration id>")."""
+    from local_runtime.providers import LOG
+    from shared.logic.messages import TEMPLATES
+    from shared.messaging.channels import JPUSH_PREFIX
+
+    delivered = LOG.items()
+    if not delivered:
+        return []
+    owners: dict[str, str] = {}
+    for responder in ResponderModel.scan():
+        owners[responder.phone] = responder.responder_id
+        if responder.push_endpoint_arn:
+            owners[str(responder.push_endpoint_arn).removeprefix(JPUSH_PREFIX)] = responder.responder_id
+    items = []
+    for message in delivered:
+        template = TEMPLATES.get(message.template or "")
+        items.append(
+            {
+                "to": owners.get(message.to, message.to),
+                "channel": message.channel,
+                "provider": message.provider,
+                "template": message.template,
+                "incident_id": message.data.get("incident_id") or message.params.get("incident"),
+                "kind": message.data.get("kind") or (template.kind if template else None),
+                "message": message.text,
+                "at": message.at.isoformat(),
+            }
+        )
+    return items
 
 
 def _attribute(attributes: dict[str, Any] | None, name: str) -> str | None:

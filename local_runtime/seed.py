@@ -132,6 +132,8 @@ def seed(rng_seed: int = 20261130) -> DemoData:
         if not expired and rng.random() < ON_DUTY_SHARE:
             _, lat, lng = _point(rng)
             on_duty.append((responder.responder_id, lat, lng))
+    if config.profile == "cn":  # before the heartbeat: presence carries how each one is reached
+        _install_apps(repo, rng, on_duty[::2])
     heartbeat(on_duty)
     drawn = AEDS - len(ROUND_THE_CLOCK)
     aeds = [_drawn_aed(rng, n) for n in range(1, drawn + 1)]
@@ -139,6 +141,17 @@ def seed(rng_seed: int = 20261130) -> DemoData:
     for fields in aeds:
         aed_logic.create_aed(aed_repo, geo, replace(fields, manager_id=DEMO_AED_MANAGER), now)
     return DemoData(on_duty=on_duty, responders=RESPONDERS, lapsed=lapsed, aeds=len(aeds))
+
+
+def _install_apps(repo: DynamoResponders, rng: random.Random, who: list[tuple[str, float, float]]) -> None:
+    """cn profile: half the on-duty volunteers have the app, registered with JPush (its stand-in) through
+    the real push registry, so alerts go out by push to them and by SMS to the others."""
+    from shared import wiring
+
+    registry = wiring.push_registry()
+    for responder_id, _, _ in who:
+        address, _ = registry.endpoint("jpush", f"{rng.getrandbits(80):020x}", responder_id)
+        repo.save_push_endpoint(responder_id, address)
 
 
 def _drawn_aed(rng: random.Random, n: int) -> aed_logic.AedFields:

@@ -84,6 +84,35 @@ class Settings:
     # SNS mobile platform applications by app platform, as JSON: {"fcm": "arn:...", "apns": "arn:..."}.
     # They hold the push credentials (FCM key, APNs certificate), so ops create them outside the stack.
     push_applications: dict[str, str] = setting("PUSH_APPLICATIONS", {})
+    # The deployment profile (docs/deploy.md): "global" (Cognito, SNS SMS and push) or "cn" (the AWS China
+    # regions: an OIDC issuer, mainland SMS and push providers).
+    profile: str = setting("DEPLOYMENT_PROFILE", "global")
+    # Who carries texts and pushes: "sns" (global); "alibaba" or "tencent" SMS and "jpush" push (cn).
+    sms_provider: str = setting("SMS_PROVIDER", "sns")
+    push_provider: str = setting("PUSH_PROVIDER", "sns")
+    # The Secrets Manager secret (ARN or name) holding the providers' credentials, as JSON:
+    # {"alibaba": {"access_key_id", "access_key_secret"}, "tencent": {"secret_id", "secret_key"},
+    #  "jpush": {"app_key", "master_secret"}}; read once per cold start by the functions that send.
+    provider_secret_id: str = setting("PROVIDER_SECRET_ID", "")
+    # The approved SMS signature (签名) and each template's provider code as approved ({"rescue_alert":
+    # "SMS_4861...", ...}; Tencent's are numbers): docs/sms-templates.md.
+    sms_sign_name: str = setting("SMS_SIGN_NAME", "救在身边")
+    sms_templates: dict[str, str] = setting("SMS_TEMPLATES", {})
+    tencent_sms_app_id: str = setting("TENCENT_SMS_APP_ID", "")
+    tencent_sms_region: str = setting("TENCENT_SMS_REGION", "ap-guangzhou")
+    # The providers' API addresses: empty is each provider's own; the local runtime points them at its
+    # loopback stand-ins (local_runtime/providers).
+    alibaba_sms_endpoint: str = setting("ALIBABA_SMS_ENDPOINT", "")
+    tencent_sms_endpoint: str = setting("TENCENT_SMS_ENDPOINT", "")
+    jpush_endpoint: str = setting("JPUSH_ENDPOINT", "")
+    # The OIDC issuer whose tokens the API's Lambda authorizer accepts (cn profile; functions/authorizer).
+    oidc_issuer: str = setting("OIDC_ISSUER", "")
+    oidc_audience: str = setting("OIDC_AUDIENCE", "")
+    oidc_jwks_url: str = setting("OIDC_JWKS_URL", "")
+    oidc_roles_claim: str = setting("OIDC_ROLES_CLAIM", "groups")
+    # Clock skew allowed on exp/nbf. The API caches an authorizer's answer for as long again, so a token is
+    # never honoured more than twice this past its exp (60 s at the default).
+    oidc_leeway_s: int = setting("OIDC_LEEWAY_SECONDS", 30, ge=0, le=30)
     region: str = setting("AWS_REGION", "cn-north-1")
     time_zone: str = setting("TIME_ZONE", "Asia/Shanghai")
     presence_ttl_s: int = setting("PRESENCE_TTL_SECONDS", 900, gt=0)
@@ -141,6 +170,19 @@ class Settings:
     # empty: the API's own GET /v1/certificates/{certificate_no}, at the host the request came to.
     certificate_verify_url: str = setting("CERTIFICATE_VERIFY_URL", "")
 
+    def __post_init__(self) -> None:
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise SettingError(
+                    f"{env_name(name)}: {getattr(self, name)!r} is not one of {sorted(allowed)}"
+                )
+        if (self.sms_provider == "sns") != (self.push_provider == "sns"):
+            # SNS pushes only to SNS endpoints and a provider's SMS cannot carry SNS's: both, or neither.
+            raise SettingError(
+                f"SMS_PROVIDER={self.sms_provider} with PUSH_PROVIDER={self.push_provider}: both are sns "
+                "(global profile) or neither (cn: alibaba or tencent with jpush)"
+            )
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings in ``environ`` (the process environment by default), each at its default when
@@ -156,6 +198,13 @@ class Settings:
             if env_name(field.name) in env
         }
         return cls(**values)
+
+
+_CHOICES = {
+    "profile": {"global", "cn"},
+    "sms_provider": {"sns", "alibaba", "tencent"},
+    "push_provider": {"sns", "jpush"},
+}
 
 
 def env_name(name: str) -> str:

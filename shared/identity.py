@@ -1,5 +1,8 @@
-"""Who is calling: the verified claims that API Gateway's Cognito authorizer (or the local gateway,
-which does the same job) puts in ``requestContext.authorizer.claims``."""
+"""Who is calling, from what API Gateway's authorizer put in ``requestContext.authorizer``: in the global
+profile the Cognito authorizer's verified ``claims`` (``sub``, ``cognito:groups``); in the cn profile the
+context of the OIDC Lambda authorizer (functions/authorizer: ``sub``, ``groups``), which API Gateway puts
+there flat (a Lambda authorizer's context holds strings only). The local gateway runs that authorizer and
+hands over the shape of the profile it runs."""
 
 from __future__ import annotations
 
@@ -28,6 +31,18 @@ class Caller:
 
 
 ANONYMOUS = Caller(sub=None, roles=frozenset())
+
+
+def caller_from_authorizer(authorizer: Mapping[str, Any] | None) -> Caller:
+    if not authorizer:
+        return ANONYMOUS
+    claims = authorizer.get("claims")
+    if isinstance(claims, Mapping):  # the Cognito user pools authorizer
+        return caller_from_claims(claims)
+    sub = authorizer.get("sub")  # a Lambda authorizer's context
+    if not sub:
+        return ANONYMOUS
+    return Caller(sub=str(sub), roles=parse_groups(authorizer.get("groups")))
 
 
 def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:

@@ -128,6 +128,10 @@ SCHEDULED_FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.function for s in S
 
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
 
+# The API's Lambda TOKEN authorizer in the cn profile (an OIDC issuer's JWTs): API Gateway calls it
+# before every non-anonymous route; the local gateway does the same in both profiles.
+AUTHORIZER_FUNCTION = "authorizer"
+
 
 def find_route(method: str, path: str) -> Route | None:
     return next((r for r in ROUTES if r.method == method and r.path == path), None)

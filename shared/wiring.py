@@ -14,6 +14,7 @@ its client built before a request fans out (shared/dal/connection.py says why).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -44,10 +45,11 @@ if TYPE_CHECKING:
     from shared.dal.responders import DynamoResponders
     from shared.dal.teaching import DynamoTeaching, DynamoTrainingRecords
     from shared.logic.aed_faults import AedFaults
+    from shared.logic.ports import PushRegistry, TextMessages
     from shared.logic.rescue.policy import Policy
-    from shared.logic.rescue.ports import IncidentStore
+    from shared.logic.rescue.ports import IncidentStore, Notifier
     from shared.messaging.aed_upkeep import SnsUpkeepNotices
-    from shared.messaging.sns import SnsNotifier, SnsPushRegistry, SnsTextMessages
+    from shared.messaging.channels import PushChannel, SmsChannel
     from shared.workflow import StepFunctionsWorkflow
 
 # The one client policy, set by the SOS path, which cannot wait: standard retries (exponential backoff
@@ -144,7 +146,11 @@ def geo_index() -> DynamoGeoIndex:
 
 
 @cache
-def text_messages() -> SnsTextMessages:
+def text_messages() -> TextMessages:
+    if settings().sms_provider != "sns":
+        from shared.messaging.providers import ProviderTextMessages
+
+        return ProviderTextMessages(sms_channel())
     from shared.messaging.sns import SnsTextMessages
 
     return SnsTextMessages(sns())
@@ -198,11 +204,34 @@ def aed_claims() -> GeoAedClaims:
     return GeoAedClaims()
 
 
-@cache
-def notifier() -> SnsNotifier:
-    from shared.messaging.sns import SnsNotifier
+_NOTIFIER_LOCK = threading.Lock()
 
-    return SnsNotifier(sns(), settings().dispatch_topic_arn)
+
+def notifier() -> Notifier:
+    """SNS push and SMS (global); the mainland providers (cn: shared/messaging/providers.py). Built once,
+    under a lock: warm_up_notifier's thread and the first request may ask for it together."""
+    with _NOTIFIER_LOCK:
+        return _notifier()
+
+
+def warm_up_notifier() -> None:
+    """In the cn profile, read the providers' credentials (Secrets Manager) and build their clients in the
+    background as the function starts, so that a cold SOS does not wait for them before its first alert
+    (the SDKs' imports and one more AWS round trip). The global profile's SNS client needs no warming."""
+    if settings().sms_provider != "sns":
+        threading.Thread(target=notifier, name="warm-up-notifier", daemon=True).start()
+
+
+@cache
+def _notifier() -> Notifier:
+    config = settings()
+    if config.sms_provider == "sns":
+        from shared.messaging.sns import SnsNotifier
+
+        return SnsNotifier(sns(), config.dispatch_topic_arn)
+    from shared.messaging.providers import ProviderNotifier
+
+    return ProviderNotifier(sms_channel(), push_channel(), sns, config.dispatch_topic_arn)
 
 
 @cache
@@ -223,10 +252,101 @@ def responders() -> DynamoResponders:
 
 
 @cache
-def push_registry() -> SnsPushRegistry:
+def push_registry() -> PushRegistry:
+    config = settings()
+    if config.push_provider == "jpush":
+        from shared.messaging.jpush import JpushRegistry
+
+        keys = provider_credentials("jpush")
+        return JpushRegistry(keys["app_key"], keys["master_secret"], endpoint=config.jpush_endpoint)
     from shared.messaging.sns import SnsPushRegistry
 
-    return SnsPushRegistry(sns(), dict(settings().push_applications))
+    return SnsPushRegistry(sns(), dict(config.push_applications))
+
+
+def push_platforms() -> frozenset[str]:
+    """The app platforms this deployment pushes to: its SNS platform applications, or JPush's one."""
+    config = settings()
+    return frozenset({"jpush"}) if config.push_provider == "jpush" else frozenset(config.push_applications)
+
+
+# --- the cn profile's providers (shared/messaging/channels.py) -------------------------------------
+
+
+@cache
+def _provider_secret() -> dict[str, dict[str, str]]:
+    """The providers' credentials, read from Secrets Manager once per instance (a cold start), and only
+    by the functions that send (the others never call this, and are not granted the secret)."""
+    import json
+
+    import botocore.session
+
+    # A session of its own: warm_up_notifier reads this in a thread while the first request builds its
+    # clients on the shared one, and botocore does not support building clients on one session from
+    # several threads at once.
+    client: Any = botocore.session.get_session().create_client(
+        "secretsmanager", region_name=settings().region, config=CLIENT_CONFIG
+    )
+    raw = client.get_secret_value(SecretId=settings().provider_secret_id)["SecretString"]
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("the provider secret must be a JSON object (docs/deploy.md)")
+    return value
+
+
+def provider_credentials(provider: str) -> dict[str, str]:
+    keys = _provider_secret().get(provider)
+    if not isinstance(keys, dict):
+        raise ValueError(f"the provider secret has no {provider!r} credentials (docs/deploy.md)")
+    return {str(k): str(v) for k, v in keys.items()}
+
+
+@cache
+def sms_channel() -> SmsChannel:
+    config = settings()
+    from shared.logic.messages import TEXTED
+
+    missing = sorted(TEXTED - set(config.sms_templates))
+    if missing:  # each such text fails (and is retried) until ops add its approved code: say so at once
+        from shared.observability import logger
+
+        logger.error("SMS_TEMPLATES has no approved code for these templates", extra={"missing": missing})
+    if config.sms_provider == "alibaba":
+        from shared.messaging.alibaba_sms import AlibabaSms
+
+        keys = provider_credentials("alibaba")
+        return AlibabaSms(
+            keys["access_key_id"],
+            keys["access_key_secret"],
+            sign_name=config.sms_sign_name,
+            template_codes=config.sms_templates,
+            endpoint=config.alibaba_sms_endpoint,
+        )
+    if config.sms_provider == "tencent":
+        from shared.messaging.tencent_sms import TencentSms
+
+        keys = provider_credentials("tencent")
+        return TencentSms(
+            keys["secret_id"],
+            keys["secret_key"],
+            app_id=config.tencent_sms_app_id,
+            sign_name=config.sms_sign_name,
+            template_codes=config.sms_templates,
+            region=config.tencent_sms_region,
+            endpoint=config.tencent_sms_endpoint,
+        )
+    raise ValueError(f"SMS_PROVIDER {config.sms_provider!r} has no SMS channel here: SNS sends its own")
+
+
+@cache
+def push_channel() -> PushChannel | None:
+    config = settings()
+    if config.push_provider != "jpush":
+        return None
+    from shared.messaging.jpush import JpushPush
+
+    keys = provider_credentials("jpush")
+    return JpushPush(keys["app_key"], keys["master_secret"], endpoint=config.jpush_endpoint)
 
 
 # --- AEDs: registry, import, upkeep, faults --------------------------------------------------------

@@ -104,4 +104,5 @@ def raise_sos(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
     return response(202, {"incident_id": answer.incident_id, "status": answer.status})
 
 
+wiring.warm_up_notifier()  # cn profile: the providers' credentials and clients, while the instance starts
 lambda_handler = flushed_per_invocation(metrics)(plain_entry_point("POST", "/v1/sos", raise_sos))

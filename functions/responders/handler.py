@@ -138,7 +138,7 @@ def register_device(responder_id: str, body: DeviceBody) -> DeviceAnswer:
         responder_id,
         platform=body.platform,
         token=body.token,
-        supported=frozenset(settings().push_applications),  # as the push registry reads them
+        supported=wiring.push_platforms(),  # as the push registry reads them
         now=datetime.now(UTC),
         time_zone=config.time_zone,
     )

@@ -7,6 +7,10 @@ publishing to a topic under the AWS-managed key fails); its topic policy lets ex
 alarms publish. Who gets the alarms is a subscription: the `ops_alarm_endpoint` context value
 (constants.OPS_ENDPOINT_CONTEXT), or one made in the console.
 
+In the cn profile (``sms_via_sns`` false) SNS sends no SMS and no push: there is no SNS SMS or push metric to
+alarm on or graph, so neither exists there; the providers' refusals count in ``AlertsFailed``, and their
+delivery receipts are in their consoles (the dashboard says where).
+
 Metrics the dashboard would want but the functions do not emit yet (SOS → first alert latency, accepted
 answers) are shown by their nearest proxy, with a note naming the metric that would replace it.
 """
@@ -104,9 +108,11 @@ class OpsAlarms(Construct):
         dead_letter_queues: Mapping[str, sqs.IQueue],
         push_applications: Mapping[str, str],
         endpoint: sns.ITopicSubscription | None = None,
+        sms_via_sns: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        self.sms_via_sns = sms_via_sns
         self.key = kms.Key(
             self,
             "TopicKey",
@@ -182,15 +188,21 @@ class OpsAlarms(Construct):
             emitted(ALERTS_FAILED),
             1,
             "SNS refused alert publishes (throttling, the SMS spend limit, permissions): the workflow "
-            "re-delivers them, but responders are alerted late.",
+            "re-delivers them, but responders are alerted late."
+            if sms_via_sns
+            else "The SMS or push provider refused alert sends (throttling, its daily caps, the credentials "
+            "in ProviderCredentials, an unapproved template code): the workflow re-delivers them, but "
+            "responders are alerted late.",
         )
-        self._alarm(
-            "SmsDeliveryFailed",
-            sms_metric("NumberOfNotificationsFailed"),
-            3,
-            "SMS that SNS accepted did not reach phones (3 or more in 5 minutes): the account's SMS spend "
-            "limit, a sender registration, carriers. Responders are not reached and nothing retries.",
-        )
+        if sms_via_sns:
+            self._alarm(
+                "SmsDeliveryFailed",
+                sms_metric("NumberOfNotificationsFailed"),
+                3,
+                "SMS that SNS accepted did not reach phones (3 or more in 5 minutes): the account's SMS "
+                "spend limit, a sender registration, carriers. Responders are not reached and nothing "
+                "retries.",
+            )
         for platform, arn in sorted(push_applications.items()):
             self._alarm(
                 f"PushDeliveryFailed{platform.title()}",
@@ -337,6 +349,17 @@ class OpsAlarms(Construct):
                     ),
                 ],
                 width=6,
+            )
+            if self.sms_via_sns
+            else cw.TextWidget(
+                markdown=(
+                    "### SMS and app push\n"
+                    "Sent by the providers, not SNS: delivery receipts are in their consoles (Alibaba Cloud "
+                    "SMS or Tencent Cloud SMS: send records; JPush: push history). Sends they refused count "
+                    "in **alert publishes refused** (left) and the `AlertsFailed` alarm."
+                ),
+                width=6,
+                height=6,
             ),
         )
         dashboard.add_widgets(

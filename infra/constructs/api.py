@@ -1,11 +1,17 @@
 """The REST API, built from shared.routes.ROUTES: one method per route, proxied to route.function.
 
-Authorization comes from the Identity interface (Cognito user pools on every non-anonymous route);
-anonymous routes carry a per-route reason from infra/constants.PUBLIC_ROUTE_REASONS.
+Authorization comes from the Identity interface (Cognito user pools on every non-anonymous route in the
+global profile, the OIDC TOKEN authorizer in the cn one); anonymous routes carry a per-route reason from
+infra/constants.PUBLIC_ROUTE_REASONS.
+
+With ``json_auth_errors`` (the cn profile) API Gateway's own refusals before a function runs (no or a bad
+token: 401; an authorizer that fails: 500) answer in the API's error shape, ``{"error": {"code",
+"message"}}``, as the handlers and the local gateway do, instead of API Gateway's ``{"message": ...}``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -31,6 +37,44 @@ def route_key(route: Route) -> str:
     return f"{route.method} {route.path}"
 
 
+# API Gateway's own refusals around the authorizer, in the API's error shape (shared/errors.py codes; the
+# 401 message is the local gateway's). (construct id, type, status, code, message, header values).
+AUTH_ERROR_RESPONSES: tuple[tuple[str, apigw.ResponseType, int, str, str, dict[str, str]], ...] = (
+    (
+        "Unauthorized",
+        apigw.ResponseType.UNAUTHORIZED,
+        401,
+        "unauthorized",
+        "a valid bearer token is required",
+        {"WWW-Authenticate": "'Bearer'"},
+    ),
+    (
+        "AccessDenied",
+        apigw.ResponseType.ACCESS_DENIED,
+        403,
+        "forbidden",
+        "this token may not call this API",
+        {},
+    ),
+    (
+        "AuthorizerFailure",
+        apigw.ResponseType.AUTHORIZER_FAILURE,
+        500,
+        "internal_error",
+        "internal error",
+        {},
+    ),
+    (
+        "AuthorizerConfigurationError",
+        apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+        500,
+        "internal_error",
+        "internal error",
+        {},
+    ),
+)
+
+
 class RestApi(Construct):
     def __init__(
         self,
@@ -39,6 +83,8 @@ class RestApi(Construct):
         *,
         functions: Mapping[str, lambda_.IFunction],
         identity: Identity,
+        tracing: bool = True,
+        json_auth_errors: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         access_logs = logs.LogGroup(
@@ -58,7 +104,7 @@ class RestApi(Construct):
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
                 stage_name=c.API_STAGE,
-                tracing_enabled=True,
+                tracing_enabled=tracing,  # X-Ray: not in the China regions
                 metrics_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # full request bodies (locations, phone numbers) stay out of logs
@@ -103,7 +149,21 @@ class RestApi(Construct):
         self.methods: dict[str, apigw.Method] = {}
         for route in ROUTES:
             self.methods[route_key(route)] = self._method(route, integrations[route.function], identity)
+        if json_auth_errors:
+            self._auth_error_responses()
         self._firewall()
+
+    def _auth_error_responses(self) -> None:
+        for construct_id, response_type, status, code, message, headers in AUTH_ERROR_RESPONSES:
+            self.api.add_gateway_response(
+                construct_id,
+                type=response_type,
+                status_code=str(status),
+                response_headers={"Content-Type": "'application/json'", **headers},
+                templates={
+                    "application/json": json.dumps({"error": {"code": code, "message": message}}),
+                },
+            )
 
     def _method(self, route: Route, integration: apigw.Integration, identity: Identity) -> apigw.Method:
         auth = identity.method_auth(route)
@@ -116,6 +176,8 @@ class RestApi(Construct):
             request_validator=self.validator,
             request_parameters={f"method.request.path.{p}": True for p in _PATH_PARAM.findall(route.path)},
         )
+        if auth.acknowledgements:
+            cdk.Validations.of(method).acknowledge(*auth.acknowledgements)
         if route.anonymous:
             reason = c.PUBLIC_ROUTE_REASONS.get(route_key(route))
             if not reason:

@@ -3,8 +3,14 @@ routes), shared.routes.WORKFLOW_FUNCTIONS (invoked by the rescue state machine) 
 shared.routes.SCHEDULED_FUNCTIONS (invoked on a clock: infra/constructs/schedules.py).
 
 Every function ships the same code asset (the functions/ and shared/ packages) and the same dependency
-layer, runs on arm64 Python 3.13 with X-Ray, logs to its own retained log group, and may do only what
-infra/constants.FUNCTION_GRANTS lists for it.
+layer, runs on Python 3.13 on the profile's architecture (arm64 in the global profile, x86_64 by default in
+the cn one) with X-Ray where the partition has it (not in the China regions), logs to its own retained log
+group, and may do only what infra/constants.FUNCTION_GRANTS lists for it.
+
+In the cn profile (infra/profile.py) SNS has no SMS and no mobile push: the functions that send
+(FunctionGrants.sends_messages) get the mainland providers' settings instead of sns:Publish on "*", and
+read the providers' credentials (ProviderCredentials, infra/constructs/notifications.py); fan-out to the
+dispatch centre and AED managers stays on the SNS topics.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from infra.constructs.data import DataTables
 from infra.constructs.notifications import Notifications
 from infra.constructs.rescue import RescueWorkflow
 from infra.layer import dependencies_code, function_code
+from infra.profile import GLOBAL_PROFILE, Profile
 from shared.config import default_value, env_name
 from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
-ARCHITECTURE = lambda_.Architecture.ARM_64
+ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+ARCHITECTURE = ARCHITECTURES[GLOBAL_PROFILE.architecture]
 ALL_FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)))
 
 # Settings (shared/config.py field names) written into the environment at their code defaults, so a
@@ -62,6 +70,7 @@ UPKEEP_TOPIC_ARN = "UPKEEP_TOPIC_ARN"
 PUSH_APPLICATIONS = env_name("push_applications")
 RESCUE_STATE_MACHINE_ARN = "RESCUE_STATE_MACHINE_ARN"
 PHOTO_BUCKET = env_name("photo_bucket")
+DEPLOYMENT_PROFILE = env_name("profile")
 
 
 def _env_value(value: object) -> str:
@@ -73,6 +82,22 @@ def settings_environment(*, dispatch: bool = False, exams: bool = False) -> dict
     """Deployment settings a function reads (shared/config.py), at their code defaults."""
     names = COMMON_SETTINGS + (DISPATCH_SETTINGS if dispatch else ()) + (EXAM_SETTINGS if exams else ())
     return {env_name(name): _env_value(default_value(name)) for name in names}
+
+
+def channel_environment(profile: Profile) -> dict[str, str]:
+    """What a function that sends reads in the cn profile (shared/config.py): who carries texts and pushes,
+    the approved signature and template codes, and Tencent's application when Tencent sends. The
+    credentials are not here: PROVIDER_SECRET_ID names the secret that holds them."""
+    environment = {
+        env_name("sms_provider"): profile.sms_provider,
+        env_name("push_provider"): profile.push_provider,
+        env_name("sms_sign_name"): profile.sms_sign_name,
+        env_name("sms_templates"): _env_value(dict(profile.sms_templates)),
+    }
+    if profile.sms_provider == "tencent":
+        environment[env_name("tencent_sms_app_id")] = profile.tencent_sms_app_id
+        environment[env_name("tencent_sms_region")] = profile.tencent_sms_region
+    return environment
 
 
 # What each function that publishes straight to phones (FunctionGrants.direct_publish) sends, and to whom:
@@ -105,26 +130,39 @@ DIRECT_PUBLISH_REASONS: dict[str, str] = {
 }
 
 
-def _role_wildcard_reason(name: str, grants: c.FunctionGrants) -> str:
-    reason = (
-        "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
-        "no resource-level permissions (Resource must be *)."
-    )
+def _role_wildcard_reason(name: str, grants: c.FunctionGrants, profile: Profile) -> str | None:
+    """Why the function's role holds Resource "*", or None when it holds none (the cn profile: no X-Ray,
+    no SNS SMS)."""
+    reasons = []
+    if profile.tracing:
+        reasons.append(
+            "Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
+            "no resource-level permissions (Resource must be *)."
+        )
     if grants.direct_publish:
         if name not in DIRECT_PUBLISH_REASONS:
             raise ValueError(
                 f"{name} publishes straight to phones (direct_publish): say what and to whom in "
                 "infra/constructs/functions.DIRECT_PUBLISH_REASONS"
             )
-        reason += " " + DIRECT_PUBLISH_REASONS[name]
-    return reason
+        if not profile.china:
+            reasons.append(DIRECT_PUBLISH_REASONS[name])
+    return " ".join(reasons) or None
 
 
 class Functions(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, data: DataTables, notifications: Notifications
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: DataTables,
+        notifications: Notifications,
+        profile: Profile = GLOBAL_PROFILE,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.profile = profile
+        self.architecture = ARCHITECTURES[profile.architecture]
         unplanned = [name for name in ALL_FUNCTIONS if name not in c.FUNCTION_GRANTS]
         if unplanned:
             raise ValueError(f"functions without an entry in infra/constants.FUNCTION_GRANTS: {unplanned}")
@@ -135,12 +173,12 @@ class Functions(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
-            code=dependencies_code(),
+            code=dependencies_code(profile.architecture),
             compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
+            compatible_architectures=[self.architecture],
             description="Rescue Nearby run-time dependencies (infra/lambda-requirements.txt)",
         )
-        code = function_code()
+        self.code = function_code()
         env_var = {spec.model: spec.env_var for spec in c.TABLES}
         self.functions: dict[str, lambda_.Function] = {}
         for name in ALL_FUNCTIONS:
@@ -153,18 +191,39 @@ class Functions(Construct):
                 environment[DISPATCH_TOPIC_ARN] = notifications.dispatch_topic.topic_arn
             if grants.upkeep_topic:
                 environment[UPKEEP_TOPIC_ARN] = notifications.upkeep_topic.topic_arn
-            if grants.register_push:  # "{}" when no push: the code then answers 422 and alerts go by SMS
+            if grants.register_push and not profile.china:
+                # "{}" when no push: the code then answers 422 and alerts go by SMS
                 environment[PUSH_APPLICATIONS] = _env_value(notifications.push_applications)
-            fn = self.functions[name] = self._function(name, code, environment, grants)
+            if profile.china:
+                environment[DEPLOYMENT_PROFILE] = profile.name
+                if grants.sends_messages:
+                    environment.update(channel_environment(profile))
+            fn = self.functions[name] = self.function(
+                self,
+                name,
+                handler=f"functions.{name}.handler.lambda_handler",
+                environment=environment,
+                timeout_s=(
+                    c.SCHEDULED_FUNCTION_TIMEOUT_S if name in SCHEDULED_FUNCTIONS else c.FUNCTION_TIMEOUT_S
+                ),
+                description=(
+                    f"Rescue Nearby: {name} (rescue workflow steps)"
+                    if name in WORKFLOW_FUNCTIONS
+                    else f"Rescue Nearby: {name} (scheduled)"
+                    if name in SCHEDULED_FUNCTIONS
+                    else f"Rescue Nearby: {name} routes"
+                ),
+                wildcard_reason=_role_wildcard_reason(name, grants, profile),
+            )
             for model, access in grants.tables.items():
                 data.grant(fn, model, access)
-            if grants.direct_publish:
+            if grants.direct_publish and not profile.china:
                 notifications.grant_direct_publish(fn)
             if grants.dispatch_topic:
                 notifications.grant_publish(fn, notifications.dispatch_topic)
             if grants.upkeep_topic:
                 notifications.grant_publish(fn, notifications.upkeep_topic)
-            if grants.register_push:
+            if grants.register_push and not profile.china:
                 notifications.grant_register_push(fn)
 
     def connect_photos(self, photos: ReportPhotos) -> None:
@@ -195,10 +254,21 @@ class Functions(Construct):
             fn.add_environment(RESCUE_STATE_MACHINE_ARN, arn)
             iam.Grant.add_to_principal(grantee=fn, actions=actions, resource_arns=[arn])
 
-    def _function(
-        self, name: str, code: lambda_.Code, environment: dict[str, str], grants: c.FunctionGrants
+    def function(
+        self,
+        scope: Construct,
+        name: str,
+        *,
+        handler: str,
+        environment: dict[str, str],
+        timeout_s: int,
+        description: str,
+        wildcard_reason: str | None,
     ) -> lambda_.Function:
-        scope = Construct(self, name.title())
+        """A function on the shared code asset and layer: its own retained log group, its own role that
+        may write there and nothing else (until granted), the profile's architecture and tracing. Also
+        used for the cn profile's API authorizer (infra/constructs/identity.py)."""
+        scope = Construct(scope, name.title())
         log_group = logs.LogGroup(
             scope,
             "Logs",
@@ -217,15 +287,15 @@ class Functions(Construct):
         fn = lambda_.Function(
             scope,
             "Function",
-            code=code,
-            handler=f"functions.{name}.handler.lambda_handler",
+            code=self.code,
+            handler=handler,
             runtime=RUNTIME,
-            architecture=ARCHITECTURE,
+            architecture=self.architecture,
             memory_size=c.FUNCTION_MEMORY_MB,
-            timeout=cdk.Duration.seconds(
-                c.SCHEDULED_FUNCTION_TIMEOUT_S if name in SCHEDULED_FUNCTIONS else c.FUNCTION_TIMEOUT_S
-            ),
-            tracing=lambda_.Tracing.ACTIVE,
+            timeout=cdk.Duration.seconds(timeout_s),
+            # No X-Ray integration in the China regions: no tracing config at all there (Lambda's
+            # PassThrough mode would still add the X-Ray permissions).
+            tracing=lambda_.Tracing.ACTIVE if self.profile.tracing else lambda_.Tracing.DISABLED,
             layers=[self.layer],
             log_group=log_group,
             role=role,
@@ -235,24 +305,18 @@ class Functions(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **environment,
             },
-            description=(
-                f"Rescue Nearby: {name} (rescue workflow steps)"
-                if name in WORKFLOW_FUNCTIONS
-                else f"Rescue Nearby: {name} (scheduled)"
-                if name in SCHEDULED_FUNCTIONS
-                else f"Rescue Nearby: {name} routes"
-            ),
+            description=description,
         )
-        cdk.Validations.of(role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]", reason=_role_wildcard_reason(name, grants)
+        if wildcard_reason:
+            cdk.Validations.of(role).acknowledge(
+                cdk.Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=wildcard_reason)
             )
-        )
+        platform = c.LAYER_PLATFORMS[self.profile.architecture]
         cdk.Validations.of(fn).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-L1",
                 reason=(
-                    "Pinned to python3.13: the layer is built from cp313 manylinux2014_aarch64 wheels "
+                    f"Pinned to python3.13: the layer is built from cp313 {platform} wheels "
                     "(pydantic-core, pygeohash) and the code is tested on 3.13 semantics; move to "
                     "3.14 together with infra/lambda-requirements.txt and the wheelhouse."
                 ),

@@ -1,8 +1,9 @@
-"""Who is calling: a small interface the API asks, with Cognito behind it.
+"""Who is calling: a small interface the API asks, with Cognito behind it (global profile).
 
 Cognito does not exist in the China regions (cfn-lint E3006 on AWS::Cognito::UserPool there), so the API
-never touches Cognito directly: a China deployment supplies another ``Identity`` (e.g. an OIDC or Lambda
-token authorizer that yields the same ``cognito:groups``-style claims) without changing the API construct.
+never touches Cognito directly: the cn profile supplies ``OidcIdentity`` (below), a Lambda TOKEN authorizer
+whose context the handlers read as they read Cognito's claims (shared.identity), without changing the API
+construct.
 
 Mail (sign-up codes, password resets) goes through Amazon SES when the ``cognito_ses_identity`` context value
 names a verified SES identity (constants.SES_IDENTITY_CONTEXT); without it Cognito's own sender is used,
@@ -26,6 +27,8 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from infra import constants as c
+from infra.constructs.functions import DEPLOYMENT_PROFILE, Functions
+from shared.config import default_value, env_name
 from shared.identity import ROLES
 from shared.routes import Route
 
@@ -34,6 +37,8 @@ from shared.routes import Route
 class MethodAuth:
     authorization_type: apigw.AuthorizationType
     authorizer: apigw.IAuthorizer | None
+    # cdk-nag findings the method accepts because of how this identity protects it, each with its reason.
+    acknowledgements: tuple[cdk.Acknowledgment, ...] = ()
 
 
 class Identity(Protocol):
@@ -220,3 +225,119 @@ class CognitoIdentity(Construct):
         if route.anonymous:
             return ANONYMOUS
         return MethodAuth(apigw.AuthorizationType.COGNITO, self.authorizer)
+
+
+# --- the cn profile: an OIDC issuer behind a Lambda TOKEN authorizer ----------------------------------
+# Who is calling, in the cn profile: bearer tokens of an OIDC issuer (Authing, Keycloak, a city's SSO),
+# checked by an API Gateway Lambda TOKEN authorizer (functions/authorizer, shared/oidc.py).
+#
+# The AWS China regions have no Cognito user pools and API Gateway there supports no Cognito authorizers
+# (docs/deploy.md, China profile), so this is the ``Identity`` the API gets there.
+#
+# - The token comes in the ``Authorization`` header; a header that is not ``Bearer <compact JWS>`` is refused
+#   (401) by API Gateway itself, without invoking the function.
+# - API Gateway caches the function's answer per token for ``constants.AUTHORIZER_CACHE_TTL_S`` (30 s); the
+#   function allows ``constants.OIDC_LEEWAY_S`` (30 s) of clock skew on ``exp``: a token is never honoured
+#   more than 60 s past its expiry. Its answer allows the whole API, since a cached answer serves whatever
+#   route comes next; roles are checked by the handlers (shared.routes), from the context it returns.
+# - The function runs on the same code asset and layer as every other function; it needs no AWS permission
+#   but its own logs, and reaches the issuer's JWKS over HTTPS (Lambda outside a VPC has internet access).
+#
+# Where the issuer comes from: CloudFormation parameters (``OidcIssuer``, ``OidcAudience``, ``OidcJwksUrl``,
+# ``OidcRolesClaim``), not CDK context. The issuer is a fact of the deployment, not of the build: one
+# synthesized template (reviewed, linted, nag-checked) serves every city's deployment. Synthesis needs none of
+# them (offline, nothing set); a deploy that does not give the first three fails before CloudFormation changes
+# anything ("Parameters: [...] must have values"), so the API never runs without an issuer to check tokens
+# against; later deploys keep the values given (the CDK CLI passes the previous ones). Each has an
+# AllowedPattern (issuer and JWKS URL https://), so a malformed value fails the deploy too.
+
+AUTHORIZER_FUNCTION = "authorizer"  # functions/authorizer/handler.py
+_HTTPS = r"^https://[^\s/?#]+\.[^\s?#]+$"
+
+
+def _oidc_reason() -> str:
+    return (
+        "Signed in with the OIDC Lambda TOKEN authorizer (functions/authorizer: the issuer's bearer JWT, "
+        "signature, iss, aud and exp checked): the AWS China regions have no Cognito user pools and API "
+        "Gateway there supports no Cognito authorizer (docs/deploy.md, China profile)."
+    )
+
+
+class OidcIdentity(Construct):
+    """The cn profile's ``Identity``: every non-anonymous route behind the OIDC TOKEN authorizer."""
+
+    groups: tuple[str, ...] = tuple(sorted(ROLES))
+
+    def __init__(self, scope: Construct, construct_id: str, *, functions: Functions) -> None:
+        super().__init__(scope, construct_id)
+        if c.OIDC_LEEWAY_S + c.AUTHORIZER_CACHE_TTL_S > c.AUTHORIZER_MAX_PAST_EXP_S:
+            raise ValueError("the authorizer's leeway plus its cache TTL exceed AUTHORIZER_MAX_PAST_EXP_S")
+        self.issuer = self._parameter(
+            "OidcIssuer",
+            "The OIDC issuer whose tokens the API accepts, exactly as in their iss claim "
+            "(e.g. https://<app>.authing.cn/oidc, https://sso.example.cn/realms/rescue).",
+            pattern=_HTTPS,
+        )
+        self.audience = self._parameter(
+            "OidcAudience",
+            "The aud the API's tokens carry: the client id of the Rescue Nearby app at the issuer.",
+            pattern=r"^\S{1,256}$",
+        )
+        self.jwks_url = self._parameter(
+            "OidcJwksUrl",
+            "The issuer's signing keys (jwks_uri of <issuer>/.well-known/openid-configuration).",
+            pattern=_HTTPS,
+        )
+        self.roles_claim = self._parameter(
+            "OidcRolesClaim",
+            "The top-level token claim that lists the caller's platform roles (responder, dispatcher, "
+            "aed_manager, trainer, examiner, admin).",
+            pattern=r"^[A-Za-z0-9_:/.-]{1,128}$",
+            default=str(default_value("oidc_roles_claim")),
+        )
+        self.function = functions.function(
+            self,
+            AUTHORIZER_FUNCTION,
+            handler=f"functions.{AUTHORIZER_FUNCTION}.handler.lambda_handler",
+            environment={
+                DEPLOYMENT_PROFILE: functions.profile.name,
+                env_name("oidc_issuer"): self.issuer.value_as_string,
+                env_name("oidc_audience"): self.audience.value_as_string,
+                env_name("oidc_jwks_url"): self.jwks_url.value_as_string,
+                env_name("oidc_roles_claim"): self.roles_claim.value_as_string,
+                env_name("oidc_leeway_s"): str(c.OIDC_LEEWAY_S),
+            },
+            timeout_s=c.FUNCTION_TIMEOUT_S,
+            description="Rescue Nearby: the API's OIDC token authorizer",
+            wildcard_reason=None,  # logs only: no X-Ray in the China regions, no other grant
+        )
+        self.authorizer = apigw.TokenAuthorizer(
+            self,
+            "TokenAuthorizer",
+            handler=self.function,
+            authorizer_name=c.AUTHORIZER_NAME,
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            validation_regex=c.AUTHORIZER_TOKEN_PATTERN,
+            results_cache_ttl=cdk.Duration.seconds(c.AUTHORIZER_CACHE_TTL_S),
+        )
+        self._signed_in = (cdk.Acknowledgment(id="AwsSolutions-COG4", reason=_oidc_reason()),)
+
+    def _parameter(
+        self, name: str, description: str, *, pattern: str, default: str | None = None
+    ) -> cdk.CfnParameter:
+        parameter = cdk.CfnParameter(
+            self,
+            name,
+            type="String",
+            description=description,
+            allowed_pattern=pattern,
+            constraint_description=f"must match {pattern} (docs/deploy.md, China profile)",
+            default=default,
+        )
+        parameter.override_logical_id(name)  # what ops pass: cdk deploy --parameters OidcIssuer=...
+        return parameter
+
+    def method_auth(self, route: Route) -> MethodAuth:
+        if route.anonymous:
+            return ANONYMOUS
+        return MethodAuth(apigw.AuthorizationType.CUSTOM, self.authorizer, self._signed_in)

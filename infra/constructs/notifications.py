@@ -10,6 +10,11 @@ App push needs SNS mobile platform applications, which hold the push credentials
 certificate): ops create them outside the stack and pass their ARNs as the `push_applications` context
 value (constants.PUSH_CONTEXT). The function that registers devices may create endpoints in exactly those.
 
+In the cn profile (infra/profile.py) SNS has neither SMS nor mobile push: the topics stay (fan-out to the
+dispatch centre and AED managers by email, HTTPS, SQS or Lambda), nothing publishes straight to phones,
+and the functions that send use the mainland providers instead, with their credentials in the
+``ProviderCredentials`` secret (below).
+
 The dispatch centre subscribes to its topic outside the stack (runbook: docs/deploy.md), or through the
 optional `dispatch_centre_endpoint` context value (constants.DISPATCH_CENTRE_ENDPOINT_CONTEXT): an email
 address, an https:// URL (the centre's own system) or an E.164 phone number, parsed by ``subscription``.
@@ -24,11 +29,15 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra import constants as c
+from infra.profile import context_object
+from shared.config import env_name
 
 # arn:<partition>:sns:<region>:<account>:app/<SNS platform>/<name> (SNS allows 1-256 of [A-Za-z0-9_.-]).
 PLATFORM_APPLICATION_ARN = re.compile(
@@ -45,18 +54,7 @@ def push_applications(value: object) -> dict[str, str]:
     """
     where = f"CDK context {c.PUSH_CONTEXT!r}"
     example = f"""-c {c.PUSH_CONTEXT}='{{"fcm": "arn:aws:sns:<region>:<account>:app/GCM/<name>"}}'"""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{where} is not valid JSON ({error}); expected e.g. {example}") from None
-    if not isinstance(value, Mapping):
-        raise ValueError(
-            f"{where} must be a JSON object of app platform to platform application ARN, "
-            f"got {type(value).__name__}; expected e.g. {example}"
-        )
+    value = context_object(value, where, "of app platform to platform application ARN", example)
     unknown = sorted(str(k) for k in value if k not in c.PUSH_PLATFORMS)
     if unknown:
         raise ValueError(f"{where}: unknown platform(s) {unknown}; allowed: {sorted(c.PUSH_PLATFORMS)}")
@@ -80,10 +78,11 @@ _PHONE = re.compile(r"\+[1-9]\d{6,14}")  # E.164
 _HTTPS = re.compile(r"https://[^\s/?#]+\.[^\s/?#]+([/?#]\S*)?")
 
 
-def subscription(value: object, context_key: str) -> sns.ITopicSubscription | None:
+def subscription(value: object, context_key: str, *, sms: bool = True) -> sns.ITopicSubscription | None:
     """A topic subscription from a CDK context value: an email address, an https:// URL or an E.164 phone
-    number (SMS); absent or empty: none. Anything else raises ValueError naming the context value, which
-    fails synthesis. Email and HTTPS subscriptions wait for their owner's confirmation (SNS sends it)."""
+    number (SMS; not with ``sms`` false: SNS in the China regions sends no SMS); absent or empty: none.
+    Anything else raises ValueError naming the context value, which fails synthesis. Email and HTTPS
+    subscriptions wait for their owner's confirmation (SNS sends it)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = value.strip() if isinstance(value, str) else None
@@ -92,6 +91,11 @@ def subscription(value: object, context_key: str) -> sns.ITopicSubscription | No
     if text is not None and _EMAIL.fullmatch(text):
         return subscriptions.EmailSubscription(text)
     if text is not None and _PHONE.fullmatch(text):
+        if not sms:
+            raise ValueError(
+                f"CDK context {context_key!r}: SNS in the China regions sends no SMS; subscribe an email "
+                "address or an https:// URL"
+            )
         return subscriptions.SmsSubscription(text)
     raise ValueError(
         f"CDK context {context_key!r} must be an email address, an https:// URL or an E.164 phone number "
@@ -159,3 +163,61 @@ class Notifications(Construct):
                 actions=["sns:CreatePlatformEndpoint"],
                 resource_arns=sorted(set(self.push_applications.values())),
             )
+
+
+# --- the cn profile: the SMS and push providers' credentials ----------------------------------------
+# Secrets Manager, cn profile: the mainland SMS and push providers' credentials (``ProviderCredentials``).
+#
+# The stack creates the secret with a placeholder and no credential in it: nothing secret is in the
+# template, the repository or CDK context. Ops put the providers' credentials in after the first deploy
+# (docs/deploy.md, "China profile"), as one JSON object:
+#
+#     {"alibaba": {"access_key_id", "access_key_secret"}, "tencent": {"secret_id", "secret_key"},
+#      "jpush": {"app_key", "master_secret"}}
+#
+# Later deploys keep what ops put there (CloudFormation generates the placeholder once, at creation). Only
+# the functions that send (FunctionGrants.sends_messages) may read it, and they get its ARN as
+# PROVIDER_SECRET_ID (shared/config.py); every other function has neither.
+
+PROVIDER_SECRET_ID = env_name("provider_secret_id")
+# What the placeholder says to whoever opens the secret before ops filled it in. Not credentials: a
+# function that reads it finds no provider's keys and refuses to send (loudly: AlertsFailed).
+PLACEHOLDER = {"replace_with": "the providers' credentials as JSON: docs/deploy.md, China profile"}
+
+
+class ProviderCredentials(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.secret = secretsmanager.Secret(
+            self,
+            "Secret",
+            description=(
+                "Rescue Nearby: SMS and push providers' credentials (Alibaba Cloud or Tencent Cloud SMS, "
+                "JPush), as JSON; put in by ops after deploy (docs/deploy.md)"
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(PLACEHOLDER),
+                generate_string_key="placeholder",
+                exclude_punctuation=True,
+            ),
+        )
+        cdk.Validations.of(self.secret).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason=(
+                    "The secret holds API keys that the providers issue in their own consoles (an Alibaba "
+                    "Cloud RAM AccessKey, a Tencent Cloud SecretId/SecretKey, a JPush master secret): "
+                    "Secrets Manager cannot create or revoke them, so a rotation function could only do "
+                    "it holding an administrator credential of each provider account, a bigger secret "
+                    "than the one rotated. Ops rotate them in the provider consoles and put the new JSON "
+                    "here (docs/deploy.md, China profile)."
+                ),
+            )
+        )
+
+    def connect(self, functions: Mapping[str, lambda_.Function]) -> None:
+        """Read access and the secret's ARN for exactly the functions that send."""
+        for name, fn in functions.items():
+            if c.FUNCTION_GRANTS[name].sends_messages:
+                self.secret.grant_read(fn)
+                fn.add_environment(PROVIDER_SECRET_ID, self.secret.secret_arn)

@@ -39,7 +39,9 @@ def state_machine_arn_by_name(stack: cdk.Stack) -> str:
 
 
 class RescueWorkflow(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, available: Mapping[str, str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, available: Mapping[str, str], tracing: bool = True
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         log_group = logs.LogGroup(
@@ -55,7 +57,7 @@ class RescueWorkflow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_file(str(ASL_PATH)),
             definition_substitutions=substitutions(available),
-            tracing_enabled=True,
+            tracing_enabled=tracing,  # X-Ray: not in the China regions
             logs=sfn.LogOptions(
                 destination=log_group,
                 level=sfn.LogLevel.ALL,
@@ -64,6 +66,18 @@ class RescueWorkflow(Construct):
             ),
         )
         self.arn_by_name = state_machine_arn_by_name(stack)
+        if not tracing:
+            cdk.Validations.of(self.state_machine).acknowledge(
+                cdk.Acknowledgment(
+                    id="AwsSolutions-SF2",
+                    reason=(
+                        "No X-Ray in the cn profile: the China regions have no X-Ray integration with "
+                        "Lambda (AWS China docs, Lambda differences), so a trace would stop at every step; "
+                        "each execution is kept in its history (the incident id is its name) and logged to "
+                        "CloudWatch Logs at level ALL (docs/deploy.md, China profile)."
+                    ),
+                )
+            )
         cdk.Validations.of(self.state_machine.role).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
@@ -72,6 +86,10 @@ class RescueWorkflow(Construct):
                     "DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, "
                     "DescribeLogGroups) and X-Ray (xray:PutTraceSegments, PutTelemetryRecords, "
                     "GetSamplingRules, GetSamplingTargets) support no resource-level permissions."
+                    if tracing
+                    else "Step Functions log delivery (logs:CreateLogDelivery, GetLogDelivery, "
+                    "UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, "
+                    "DescribeResourcePolicies, DescribeLogGroups) supports no resource-level permissions."
                 ),
             )
         )

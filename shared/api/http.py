@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from shared.api.plain import authorize, error_response, log_unexpected, nested_too_deep
 from shared.errors import DomainError
-from shared.identity import Caller, caller_from_claims
+from shared.identity import Caller, caller_from_authorizer
 from shared.observability import logger
 
 
@@ -139,9 +139,9 @@ def create_app() -> APIGatewayRestResolver:
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:
-    """Identity as API Gateway's Cognito authorizer hands it over: requestContext.authorizer.claims."""
+    """Identity as API Gateway's authorizer hands it over (shared/identity.py: either profile's shape)."""
     authorizer = app.current_event.request_context.get("authorizer") or {}
-    return caller_from_claims(authorizer.get("claims"))
+    return caller_from_authorizer(authorizer)
 
 
 def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.errors import DomainError, Forbidden, MalformedRequest, NotFound, Unauthorized, ValidationFailed
-from shared.identity import Caller, caller_from_claims
+from shared.identity import Caller, caller_from_authorizer
 from shared.observability import logger
 from shared.routes import find_route
 
@@ -234,7 +234,7 @@ def authorize(event: Mapping[str, Any]) -> Caller:
     repeated here so that a misconfigured authorizer fails closed."""
     route = find_route(str(event.get("httpMethod", "")), str(event.get("resource", "")))
     context = event.get("requestContext") or {}
-    caller = caller_from_claims((context.get("authorizer") or {}).get("claims"))
+    caller = caller_from_authorizer(context.get("authorizer"))
     if route is None or route.roles is None:
         return caller
     if not caller.signed_in:

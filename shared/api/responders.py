@@ -73,7 +73,9 @@ class Credits(BaseModel):
 
 
 class DeviceBody(Body):
-    platform: Literal["fcm", "apns"]
+    # fcm and apns through SNS (global profile); jpush in the cn profile, where token is the JPush
+    # registration id (the app's JPush SDK relays to Huawei, Honor, Xiaomi, OPPO, vivo, Meizu and APNs).
+    platform: Literal["fcm", "apns", "jpush"]
     token: Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from shared.logic.aed_registry import index_aed
 from shared.logic.aed_upkeep import INSPECTION_INTERVAL_MONTHS, expiries, inspection_due_on, upkeep_state
+from shared.logic.messages import Text
 from shared.logic.ports import Aed, GeoIndex
 
 REMINDER_DAYS = (30, 7)  # days before an expiry
@@ -37,7 +38,7 @@ class ReminderMarkers(Protocol):
 
 
 class UpkeepNotices(Protocol):
-    def remind(self, *, manager_id: str, aed_id: str, kind: str, subject: str, message: str) -> None: ...
+    def remind(self, *, manager_id: str, aed_id: str, kind: str, subject: str, message: Text) -> None: ...
 
 
 @dataclass
@@ -56,7 +57,7 @@ class _Reminder:
     key: str  # "<what>#<due date>#<threshold>"
     kind: str
     subject: str  # SNS email subjects: ASCII, under 100 characters
-    message: str
+    message: Text
     keep_until: date
 
 
@@ -78,22 +79,26 @@ def _reminders(aed: Aed, as_of: date, time_zone: str, taken_out: bool) -> list[_
                         f"{expiry.part}#{expiry.on.isoformat()}#expired",
                         f"{expiry.part}_expired",
                         f"Rescue Nearby: AED {expiry.part} expired, device out of search",
-                        f"{aed.name}: the {expiry.part} expired on {expiry.on.isoformat()}. The AED is no "
-                        "longer offered to rescuers until new dates are recorded (inspection or update).",
+                        Text(
+                            f"upkeep_{expiry.part}_expired",
+                            {"aed": aed.name, "on": expiry.on.isoformat()},
+                        ),
                         expiry.on + keep,
                     )
                 )
             continue
         threshold = reminder_threshold(days_left)
         if threshold is not None:
-            verb, them = ("expire", "them") if expiry.part == "pads" else ("expires", "it")
             found.append(
                 _Reminder(
                     f"{expiry.part}#{expiry.on.isoformat()}#{threshold}",
                     f"{expiry.part}_expiry_{threshold}d",
-                    f"Rescue Nearby: AED {expiry.part} {verb} in {days_left} days",
-                    f"{aed.name}: the {expiry.part} {verb} on {expiry.on.isoformat()} ({days_left} days). "
-                    f"Replace {them} and record the new date, or the AED leaves search the day after.",
+                    f"Rescue Nearby: AED {expiry.part} {'expire' if expiry.part == 'pads' else 'expires'} "
+                    f"in {days_left} days",
+                    Text(
+                        f"upkeep_{expiry.part}_expiring",
+                        {"aed": aed.name, "on": expiry.on.isoformat(), "days": str(days_left)},
+                    ),
                     expiry.on + keep,
                 )
             )
@@ -104,8 +109,14 @@ def _reminders(aed: Aed, as_of: date, time_zone: str, taken_out: bool) -> list[_
                 f"inspection#{due.isoformat()}#overdue",
                 "inspection_overdue",
                 "Rescue Nearby: AED inspection overdue",
-                f"{aed.name}: an inspection was due on {due.isoformat()} (every "
-                f"{INSPECTION_INTERVAL_MONTHS} months). Inspect it and record the checks.",
+                Text(
+                    "upkeep_inspection_overdue",
+                    {
+                        "aed": aed.name,
+                        "due": due.isoformat(),
+                        "months": str(INSPECTION_INTERVAL_MONTHS),
+                    },
+                ),
                 due + keep,
             )
         )

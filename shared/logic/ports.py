@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from shared.logic.messages import Text
+
 RESPONDER = "responder"  # geo index kinds
 AED_USABLE = "aed"  # status ok: what rescues may be sent to (opening hours are checked at query time)
 AED_MAP = "aed-map"  # every AED whatever its status: what the map shows
@@ -129,6 +131,7 @@ class CreditHistory(Protocol):
 
 
 class TextMessages(Protocol):
-    """One text to one phone (E.164); the SNS adapter is shared.messaging.sns.SnsTextMessages."""
+    """One text to one phone (E.164), from a template (shared/logic/messages.py): SNS in the global
+    profile (shared.messaging.sns.SnsTextMessages), a mainland SMS provider in the cn profile."""
 
-    def send(self, phone: str, message: str) -> None: ...
+    def send(self, phone: str, message: Text) -> None: ...

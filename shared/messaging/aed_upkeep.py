@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.logic.messages import Text
+
 
 class SnsUpkeepNotices:
     def __init__(self, client: Any, topic_arn: str) -> None:
         self.client = client
         self.topic_arn = topic_arn
 
-    def remind(self, *, manager_id: str, aed_id: str, kind: str, subject: str, message: str) -> None:
+    def remind(self, *, manager_id: str, aed_id: str, kind: str, subject: str, message: Text) -> None:
         self.client.publish(
             TopicArn=self.topic_arn,
             Subject=subject,
-            Message=message,
+            Message=message.body,
             MessageAttributes={
                 "manager_id": {"DataType": "String", "StringValue": manager_id},
                 "aed_id": {"DataType": "String", "StringValue": aed_id},

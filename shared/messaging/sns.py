@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from shared.logic.messages import Text
 from shared.logic.rescue.ports import Alert, Notice
 
 # The app and the SMS both open the incident by this link; /dev/outbox reads it back locally.
@@ -44,13 +45,18 @@ class SnsNotifier:
         )
 
     def tell_dispatch_centre(self, incident_id: str, message: str) -> None:
-        self.client.publish(
-            TopicArn=self.dispatch_topic_arn,
-            Subject="Rescue Nearby: unanswered incident",
-            Message=json.dumps(
-                {"incident_id": incident_id, "kind": "unanswered", "message": message}, ensure_ascii=False
-            ),
-        )
+        tell_dispatch_centre(self.client, self.dispatch_topic_arn, incident_id, message)
+
+
+def tell_dispatch_centre(client: Any, topic_arn: str, incident_id: str, message: str) -> None:
+    """The dispatch centre's topic (both profiles: SNS topics exist in the China regions)."""
+    client.publish(
+        TopicArn=topic_arn,
+        Subject="Rescue Nearby: unanswered incident",
+        Message=json.dumps(
+            {"incident_id": incident_id, "kind": "unanswered", "message": message}, ensure_ascii=False
+        ),
+    )
 
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:[^ ]+) already exists with the same [Tt]oken")
@@ -94,9 +100,9 @@ class SnsTextMessages:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def send(self, phone: str, message: str) -> None:
+    def send(self, phone: str, message: Text) -> None:
         self.client.publish(
             PhoneNumber=phone,
-            Message=message,
+            Message=message.body,
             MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
         )

@@ -178,11 +178,15 @@ def test_a_chunked_sos_is_the_same_sos_as_with_content_length(platform):
 def test_path_parameters_arrive_in_the_event_decoded_as_api_gateway_decodes_them():
     """API Gateway REST: the event's `path` as sent (percent-encoded), `pathParameters` decoded."""
     from local_runtime.gateway import Gateway
+    from shared.routes import AUTHORIZER_FUNCTION
 
     gateway = Gateway("127.0.0.1", 0)
     events: list[dict[str, Any]] = []
+    real_invoke = gateway.functions.invoke
 
     def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        if function == AUTHORIZER_FUNCTION:  # the real authorizer checks the token first
+            return real_invoke(function, event)
         events.append(event)
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
@@ -190,7 +194,7 @@ def test_path_parameters_arrive_in_the_event_decoded_as_api_gateway_decodes_them
     server = threading.Thread(target=gateway.serve_forever, daemon=True)
     server.start()
     try:
-        token = gateway.tokens.issue("m1", ["aed_manager"])
+        token = gateway.issuer.issue("m1", ["aed_manager"])
         cases = {"x%23y": "x#y", "a+b": "a+b", "%E5%8C%97%20%E4%BA%AC": "北 京", "plain": "plain"}
         for sent, decoded in cases.items():
             responses = exchange(

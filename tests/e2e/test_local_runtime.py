@@ -29,10 +29,12 @@ def free_port() -> int:
 
 
 class Platform:
-    def __init__(self) -> None:
+    """`make run` in a subprocess; ``env`` adds to its environment (DEPLOYMENT_PROFILE=cn, SEED_DEMO=0...)."""
+
+    def __init__(self, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PORT": str(self.port), "PYTHONUNBUFFERED": "1", **env}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "local_runtime"],
             cwd=ROOT,

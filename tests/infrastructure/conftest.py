@@ -100,3 +100,15 @@ def synthesized_with_push(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """The one extra synthesis: with every optional context value (an FCM push application, the dispatch
     centre's and the ops alarms' subscriptions, OAuth callbacks, Cognito mail through SES)."""
     yield synthesize(tmp_path_factory.mktemp("cdk.out.push"), PUSH_CONTEXT)
+
+
+# The cn profile (infra/profile.py) as ops would deploy it to the default China region, with two approved
+# template codes given the way `cdk -c sms_templates='{...}'` passes them (a JSON string).
+CN_SMS_TEMPLATES = {"rescue_alert": "SMS_486100001", "rescue_stand_down": "SMS_486100002"}
+CN_CONTEXT = {**TEST_CONTEXT, "profile": "cn", "sms_templates": json.dumps(CN_SMS_TEMPLATES)}
+
+
+@pytest.fixture(scope="session")
+def synthesized_cn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The cn profile's stack (AWS China regions), synthesized once per session."""
+    yield synthesize(tmp_path_factory.mktemp("cdk.out.cn"), CN_CONTEXT)

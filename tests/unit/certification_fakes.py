@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from shared.logic.certification.ports import Certificate, Exam, Examiner, Score
+from shared.logic.messages import Text
 from shared.logic.teaching.records import Course, Evaluation, Registration, Session
 
 T0 = datetime.fromisoformat("2026-11-30T09:00:00+08:00")
@@ -234,10 +235,10 @@ class FakeTexts:
     sent: list[tuple[str, str]] = field(default_factory=list)
     fail: bool = False
 
-    def send(self, phone: str, message: str) -> None:
+    def send(self, phone: str, message: Text) -> None:
         if self.fail:
             raise RuntimeError("SNS unavailable")
-        self.sent.append((phone, message))
+        self.sent.append((phone, message.body))
 
 
 @dataclass

@@ -23,11 +23,13 @@ CAPABILITIES = (
 )
 # What several capabilities share, per layer: mechanisms, not capabilities.
 SHARED = {
-    "shared/logic": {"ports", "concurrency", "hours", "ids"},
+    "functions": {"authorizer"},  # the API's OIDC authorizer (cn profile): every capability's gate
+    "shared/logic": {"ports", "concurrency", "hours", "ids", "messages"},
     "shared/dal": {"conditions", "connection", "geo_index", "tables", "mapping", "models"},
     "shared/dal/models": {"geo_index"},
     "shared/api": {"fields", "http", "params", "plain"},
-    "shared/messaging": {"sns"},
+    # The channels: SNS (global); mainland SMS and push providers (cn).
+    "shared/messaging": {"sns", "channels", "alibaba_sms", "tencent_sms", "jpush", "providers"},
     "infra/constructs": {"alarms", "api", "data", "functions", "identity", "notifications", "schedules"},
 }
 LAYERS = ("functions", *SHARED)

@@ -9,10 +9,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.logic.messages import Text
 from shared.logic.rescue.ports import Alert, Notice
 from shared.logic.rescue.tally import AlertTally
 
 ALERT = Alert("i-1", "r-1", "alerted", 1, 120.0, 30.0, 120.0, datetime(2026, 12, 1, tzinfo=UTC))
+
+
+def notice(kind: str, tag: str) -> Notice:
+    """A notice told apart by ``tag`` (carried as its incident variable)."""
+    return Notice(kind, "i-1", Text("rescue_stand_down", {"incident": tag}))
 
 
 class FlakySns:
@@ -20,7 +26,7 @@ class FlakySns:
         self.refuse, self.sent, self.told = refuse, [], []
 
     def notify(self, alert: Alert, notice: Notice) -> None:
-        if notice.message in self.refuse:
+        if notice.text.params["incident"] in self.refuse:
             raise ConnectionError("SNS unreachable")
         self.sent.append((alert.responder_id, notice.kind))
 
@@ -31,14 +37,14 @@ class FlakySns:
 def test_alerts_taken_and_refused_are_counted_stand_downs_and_reroutes_are_not():
     sns = FlakySns(refuse={"lost", "lost stand-down"})
     tally = AlertTally(lambda: sns)
-    tally.notify(ALERT, Notice("alert", "i-1", "go"))
-    tally.notify(ALERT, Notice("alert", "i-1", "go again"))
+    tally.notify(ALERT, notice("alert", "go"))
+    tally.notify(ALERT, notice("alert", "go again"))
     with pytest.raises(ConnectionError):  # the failure still reaches the logic, which retries it
-        tally.notify(ALERT, Notice("alert", "i-1", "lost"))
-    tally.notify(ALERT, Notice("stand_down", "i-1", "thanks"))
-    tally.notify(ALERT, Notice("reroute", "i-1", "other AED"))
+        tally.notify(ALERT, notice("alert", "lost"))
+    tally.notify(ALERT, notice("stand_down", "thanks"))
+    tally.notify(ALERT, notice("reroute", "other AED"))
     with pytest.raises(ConnectionError):
-        tally.notify(ALERT, Notice("stand_down", "i-1", "lost stand-down"))
+        tally.notify(ALERT, notice("stand_down", "lost stand-down"))
     tally.tell_dispatch_centre("i-1", "unanswered")
     assert (tally.published, tally.failed) == (2, 1)
     assert sns.sent == [("r-1", "alert"), ("r-1", "alert"), ("r-1", "stand_down"), ("r-1", "reroute")]
@@ -61,5 +67,5 @@ def test_the_first_notices_sent_together_build_one_notifier():
 
     tally = AlertTally(factory)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda _: tally.notify(ALERT, Notice("alert", "i-1", "go")), range(8)))
+        list(pool.map(lambda _: tally.notify(ALERT, notice("alert", "go")), range(8)))
     assert built == ["sns"] and tally.published == 8

@@ -10,6 +10,7 @@ import pytest
 
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Caller
+from shared.logic.messages import Text
 from shared.logic.teaching import checkin, courses, registrations, theory
 from shared.logic.teaching.ports import AlreadyRegistered, TheoryDone
 from shared.logic.teaching.records import Course, Evaluation, Registration, Session, TheoryModule
@@ -175,10 +176,10 @@ class Texts:
         self.sent: list[tuple[str, str]] = []
         self.fail = fail
 
-    def send(self, phone: str, message: str) -> None:
+    def send(self, phone: str, message: Text) -> None:
         if self.fail:
             raise RuntimeError("SNS is down")
-        self.sent.append((phone, message))
+        self.sent.append((phone, message.body))
 
 
 def _register(store, person, n):

@@ -22,6 +22,7 @@ from shared.logic.certification.ports import (
     ReminderLog,
     ResponderCertificates,
 )
+from shared.logic.messages import Text
 from shared.logic.ports import RESPONDER, GeoIndex, TextMessages
 from shared.logic.teaching.records import TrainingRecords
 
@@ -165,12 +166,14 @@ class ReminderRun:
     skipped: int  # revoked, or superseded by a newer certificate of the same holder
 
 
-def reminder_message(certificate: Certificate, days_left: int) -> str:
-    return (
-        f"救在身边: 您的急救证书 {certificate.certificate_no} 将于 {certificate.valid_until.isoformat()} "
-        f"到期（还有 {days_left} 天），请报名复训以继续参与救援。"
-        f" Rescue Nearby: your first-aid certificate {certificate.certificate_no} expires on "
-        f"{certificate.valid_until.isoformat()} ({days_left} days); book a refresher to stay on the roster."
+def reminder_message(certificate: Certificate, days_left: int) -> Text:
+    return Text(
+        "certificate_reminder",
+        {
+            "certificate": certificate.certificate_no,
+            "valid_until": certificate.valid_until.isoformat(),
+            "days": str(days_left),
+        },
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from shared.logic.concurrency import each
+from shared.logic.messages import Text
 from shared.logic.rescue.policy import Policy, epoch, option_of
 from shared.logic.rescue.ports import (
     Alert,
@@ -21,36 +22,24 @@ from shared.logic.rescue.ports import (
 )
 
 
-def alert_text(incident: Incident, alert: Alert) -> str:
+def alert_text(incident: Incident, alert: Alert) -> Text:
     distance = (
         f"{alert.distance_m / 1000:.1f} km" if alert.distance_m >= 1000 else f"{alert.distance_m:.0f} m"
     )
-    aed = " An AED is nearby: you may be asked to fetch it." if incident.slots_aed else ""
-    return (
-        f"救在身边 Rescue Nearby: suspected cardiac arrest {distance} from you. "
-        f"Open the app to accept; if you go, start CPR at once.{aed} "
-        f"疑似心脏骤停，距您{distance}，请立即响应。"
-    )
+    template = "rescue_alert_aed" if incident.slots_aed else "rescue_alert"
+    return Text(template, {"distance": distance, "incident": incident.incident_id})
 
 
-STAND_DOWN_TEXT = (
-    "救在身边 Rescue Nearby: thank you, enough helpers are on the way; no need to go. "
-    "已有足够救助者，无需前往。"
-)
+def stand_down_text(incident: Incident) -> Text:
+    return Text("rescue_stand_down", {"incident": incident.incident_id})
 
 
-def reroute_text(incident: Incident, alert: Alert) -> str:
+def reroute_text(incident: Incident, alert: Alert) -> Text:
     option = option_of(incident, alert.aed_id)
     if option is None:
-        return (
-            "救在身边 Rescue Nearby: the AED you were fetching cannot be used and no other is near: go to "
-            "the patient and start CPR. 该AED无法使用，附近无其他AED：请直接前往患者处实施心肺复苏。"
-        )
+        return Text("rescue_reroute_no_aed", {"incident": incident.incident_id})
     where = f"{option.name}" + (f", {option.placement}" if option.placement else "")
-    return (
-        f"救在身边 Rescue Nearby: the AED you were fetching cannot be used: fetch this one instead: {where}. "
-        f"原AED无法使用，请改取：{where}。"
-    )
+    return Text("rescue_reroute", {"aed": where, "incident": incident.incident_id})
 
 
 MARK_ATTEMPTS = 3
@@ -84,10 +73,10 @@ def deliver(
             if kind == "alert"
             else reroute_text(incident, alert)
             if kind == "reroute"
-            else STAND_DOWN_TEXT
+            else stand_down_text(incident)
         )
         try:
-            notifier.notify(alert, Notice(kind=kind, incident_id=incident.incident_id, message=text))
+            notifier.notify(alert, Notice(kind=kind, incident_id=incident.incident_id, text=text))
         except Exception:
             store.release_notice(alert.incident_id, alert.responder_id, kind)
             raise

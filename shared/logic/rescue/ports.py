@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from shared.logic.messages import Text
 from shared.logic.ports import CreditHistory
 
 # The geo index's kind for open incidents: a second SOS close by in time and place joins the first.
@@ -103,7 +104,12 @@ class Award:
 class Notice:
     kind: str  # alert, stand_down, reroute
     incident_id: str
-    message: str
+    text: Text  # a template and its variables (shared/logic/messages.py)
+
+    @property
+    def message(self) -> str:
+        """The global profile's text (SNS)."""
+        return self.text.body
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.identity import Caller
 from shared.logic.ids import new_id
+from shared.logic.messages import Text
 from shared.logic.ports import TextMessages
 from shared.logic.teaching.courses import teaches
 from shared.logic.teaching.ports import AlreadyRegistered, Contended, TeachingStore
@@ -132,9 +133,9 @@ def cancel(
 
 def _tell_promoted(texts: TextMessages, promoted: Registration, session: Session, time_zone: str) -> bool:
     starts = session.starts_at.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
-    message = (
-        f"救在身边 Rescue Nearby: a seat has opened for you. You are confirmed for the session at "
-        f"{session.site} on {starts} (registration {promoted.registration_id})."
+    message = Text(
+        "seat_promotion",
+        {"site": session.site, "starts": starts, "registration": promoted.registration_id},
     )
     try:
         texts.send(promoted.phone, message)
