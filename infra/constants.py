@@ -24,6 +24,7 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
+from shared.dal.models.dispatch import DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
@@ -77,6 +78,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("CertificatesTable", CertificateModel, "CERTIFICATES_TABLE"),
     TableSpec("CertificateNumbersTable", CertificateNumberModel, "CERTIFICATE_NUMBERS_TABLE"),
     TableSpec("CertificateRemindersTable", CertificateReminderModel, "CERTIFICATE_REMINDERS_TABLE"),
+    TableSpec("DispatchCentresTable", DispatchCentreModel, "DISPATCH_CENTRES_TABLE"),
 )
 
 # How a function may use a table (infra/constructs/data.py turns each into IAM actions):
@@ -111,6 +113,10 @@ class FunctionGrants:
     exam_settings: bool = False
     # secretsmanager:GetSecretValue on the check-in signing secret, and its ARN as CHECKIN_SECRET_ID.
     checkin_secret: bool = False
+    # The dispatch centres' signing secrets (infra/constructs/dispatch.py), every one named under the stack's
+    # prefix (DISPATCH_SECRET_PREFIX): "read" GetSecretValue (verifying a centre's calls); "issue" also
+    # CreateSecret and PutSecretValue (registering a centre, rotating its secret).
+    centre_secrets: Literal["read", "issue"] | None = None
 
     @property
     def sends_messages(self) -> bool:
@@ -143,13 +149,15 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         tables={AedModel: READ_WRITE, GeoIndexModel: READ_WRITE, UpkeepReminderModel: READ_WRITE},
         upkeep_topic=True,
     ),
-    # Anonymous and so the most exposed: no deletes beyond its own items, the geo index read-only.
+    # Anonymous and so the most exposed: it writes only what an SOS makes. The geo index: the responders'
+    # and AEDs' search, and the open incident's own point, where a second SOS close by finds it to join
+    # (shared/logic/rescue/intake.py: geo.put(INCIDENT, ...)).
     "rescue_sos": FunctionGrants(
         tables={
             IncidentModel: READ_WRITE,
             SosKeyModel: READ_WRITE,
             AlertModel: READ_WRITE,
-            GeoIndexModel: READ,
+            GeoIndexModel: READ_WRITE,
         },
         direct_publish=True,
         start_rescue=True,
@@ -160,6 +168,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             IncidentModel: READ_WRITE,
             AlertModel: READ_WRITE,
             EventModel: READ_WRITE,
+            CreditModel: READ,  # a rescue's timeline shows the points its responders were given
             # The AED runner's claim (accept), a re-route's claim, and aed_attached taking the AED out of
             # search; in-rescue fault reports suspend the AED.
             GeoIndexModel: READ_WRITE,
@@ -188,6 +197,26 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         },
         direct_publish=True,
         dispatch_topic=True,
+        resume_rescue=True,
+        dispatch_settings=True,
+    ),
+    # The 120 link (docs/dispatch.md). Registration: the centres' table and their secrets, nothing else.
+    "dispatch_centres": FunctionGrants(tables={DispatchCentreModel: READ_WRITE}, centre_secrets="issue"),
+    # A centre's signed calls: the centre and its secret read, then the SOS's path (the incident and its
+    # keys, wave 1's alerts and SMS/push, the workflow started, the merge index written) or a dispatcher's
+    # ems_arrived event and close (the workflow resumed).
+    "dispatch_inbound": FunctionGrants(
+        tables={
+            DispatchCentreModel: READ,
+            IncidentModel: READ_WRITE,
+            SosKeyModel: READ_WRITE,
+            AlertModel: READ_WRITE,
+            EventModel: READ_WRITE,
+            GeoIndexModel: READ_WRITE,
+        },
+        centre_secrets="read",
+        direct_publish=True,
+        start_rescue=True,
         resume_rescue=True,
         dispatch_settings=True,
     ),
@@ -320,6 +349,17 @@ PUBLIC_ROUTE_REASONS: dict[str, str] = {
     "GET /v1/aeds/nearby": (
         "Nearest-AED search for bystanders without an account during an emergency; returns only public "
         "AED locations and opening hours."
+    ),
+    "POST /v1/dispatch/centres/{centre_id}/incidents": (
+        "The 120 dispatch centre's CAD system raises incidents here and holds no user token: each request is "
+        "signed with the centre's own secret (Standard Webhooks, HMAC-SHA256 over the raw body, at most 5 "
+        "minutes old), verified by the function before it reads anything else; unsigned or stale requests "
+        "are refused (401) with nothing stored."
+    ),
+    "POST /v1/dispatch/centres/{centre_id}/incidents/{cad_incident_no}/updates": (
+        "The 120 dispatch centre's CAD system reports ambulance arrival, cancellation and closure of the "
+        "incidents it raised, signed with the centre's own secret as its incidents are; unsigned or stale "
+        "requests are refused (401) with nothing done."
     ),
     "POST /v1/sos": (
         "A bystander at a cardiac arrest must be able to raise an SOS without an account: every minute "

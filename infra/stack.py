@@ -14,6 +14,7 @@ from infra.constructs.aed_faults import ReportPhotos
 from infra.constructs.alarms import OpsAlarms
 from infra.constructs.api import RestApi
 from infra.constructs.data import DataTables
+from infra.constructs.dispatch import DispatchCentres
 from infra.constructs.functions import Functions
 from infra.constructs.identity import CognitoIdentity, OidcIdentity, oauth_callback_urls, ses_sender
 from infra.constructs.notifications import (
@@ -96,6 +97,8 @@ class RescueNearbyStack(cdk.Stack):
         functions.connect_workflow(workflow)
         functions.connect_photos(ReportPhotos(self, "ReportPhotos"))
         CheckinSecret(self, "CheckinSecret").connect(functions.functions)
+        # The 120 link: the dispatch centres' signing secrets (one per centre, made at run time).
+        DispatchCentres(self, "DispatchCentres").connect(functions.functions)
         # cn: the SMS and push providers' credentials, for the functions that send only.
         providers = ProviderCredentials(self, "ProviderCredentials") if profile.china else None
         if providers is not None:

@@ -23,6 +23,9 @@ LOCAL_ENV = {
     # The functions' metrics are EMF lines on stdout, for CloudWatch: nothing reads them here, and they
     # would run through `make demo`'s timeline. The metric tests turn them back on.
     "POWERTOOLS_METRICS_DISABLED": "true",
+    # The local 120 stand-in listens on loopback: a centre's callback_url may be http://127.0.0.1:<port>
+    # here, never in a deployment (shared/config.py).
+    "DISPATCH_LOOPBACK_CALLBACKS": "1",
 }
 
 # How long stopping the embedded AWS waits for executions to end: longer than the rescue workflow's

@@ -45,7 +45,13 @@ def build() -> dict[str, Any]:
     }
     for route in ROUTES:
         operation = document["paths"][route.path][route.method.lower()]
-        if route.roles is None:
+        if route.signed:
+            operation["security"] = []
+            who = (
+                "a registered 120 dispatch centre, by its Standard Webhooks signature over the raw body "
+                "(no token; docs/dispatch.md)"
+            )
+        elif route.roles is None:
             operation["security"] = []
             who = "anyone, no token needed"
         else:

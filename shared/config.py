@@ -80,6 +80,14 @@ class Settings:
     # embedded S3's address so a phone or curl can upload.
     photo_upload_endpoint: str = setting("PHOTO_UPLOAD_ENDPOINT", "")
     dispatch_topic_arn: str = setting("DISPATCH_TOPIC_ARN", "")
+    # The 120 dispatch centres (shared/logic/dispatch): their records, and the prefix of the Secrets Manager
+    # secret that holds each one's signing secret (<prefix><centre_id>; CDK sets a per-stack prefix, and the
+    # functions may touch no secret outside it).
+    dispatch_centres_table: str = setting("DISPATCH_CENTRES_TABLE", "rescue-nearby-dispatch-centres")
+    dispatch_secret_prefix: str = setting("DISPATCH_SECRET_PREFIX", "RescueNearby/dispatch-centres/")
+    # 1: a centre's callback_url may be http://127.0.0.1:<port> or http://localhost:<port> (the local runtime,
+    # whose 120 stand-in listens on loopback); 0 (every deployment): https only.
+    dispatch_loopback_callbacks: int = setting("DISPATCH_LOOPBACK_CALLBACKS", 0, ge=0, le=1)
     rescue_state_machine_arn: str = setting("RESCUE_STATE_MACHINE_ARN", "")
     # SNS mobile platform applications by app platform, as JSON: {"fcm": "arn:...", "apns": "arn:..."}.
     # They hold the push credentials (FCM key, APNs certificate), so ops create them outside the stack.

@@ -3,6 +3,10 @@ routes by it, and each function's resolver is checked against it by tests.
 
 ``roles`` is who may call: ``None`` for anonymous routes (no authorizer), an empty set for any signed-in
 caller (the logic then decides, e.g. "self or admin"), otherwise the Cognito groups allowed.
+
+``signed``: a route a 120 dispatch centre calls, signed as Standard Webhooks specifies (docs/dispatch.md).
+It takes no token, so API Gateway and the local gateway treat it as anonymous (``roles`` is None) and hand
+the handler the raw body and headers; the handler verifies the signature before it reads anything else.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ class Route:
     path: str  # API Gateway resource syntax: /v1/aeds/{aed_id}
     function: str  # the Lambda function (folder under functions/) that serves it
     roles: frozenset[str] | None
+    signed: bool = False  # the caller is a dispatch centre, by its signature (roles is then None)
+
+    def __post_init__(self) -> None:
+        if self.signed and self.roles is not None:
+            raise ValueError(f"{self.method} {self.path}: a signed route takes no token (roles None)")
 
     @property
     def anonymous(self) -> bool:
@@ -58,6 +67,9 @@ ROUTES: tuple[Route, ...] = (
         "POST", "/v1/incidents/{incident_id}/close", "rescue_incidents", frozenset({"dispatcher", "admin"})
     ),
     Route("POST", "/v1/incidents/{incident_id}/aed-reports", "rescue_incidents", SIGNED_IN),
+    # The dispatchers' console: every incident, and a rescue's timeline (an alerted responder's own part)
+    Route("GET", "/v1/incidents", "rescue_incidents", frozenset({"dispatcher", "admin"})),
+    Route("GET", "/v1/incidents/{incident_id}/timeline", "rescue_incidents", SIGNED_IN),
     Route("POST", "/v1/aeds/{aed_id}/reports", "aed_faults", SIGNED_IN),
     Route("GET", "/v1/aeds/{aed_id}/reports", "aed_faults", frozenset({"aed_manager", "admin"})),
     Route(
@@ -67,6 +79,16 @@ ROUTES: tuple[Route, ...] = (
         frozenset({"aed_manager", "admin"}),
     ),
     Route("POST", "/v1/aeds/{aed_id}/restock", "aed_faults", frozenset({"aed_manager", "admin"})),
+    # The 120 link (docs/dispatch.md): centres registered by admins; incidents and updates signed by a centre
+    Route("PUT", "/v1/dispatch/centres/{centre_id}", "dispatch_centres", frozenset({"admin"})),
+    Route("POST", "/v1/dispatch/centres/{centre_id}/incidents", "dispatch_inbound", None, signed=True),
+    Route(
+        "POST",
+        "/v1/dispatch/centres/{centre_id}/incidents/{cad_incident_no}/updates",
+        "dispatch_inbound",
+        None,
+        signed=True,
+    ),
     # Teaching: courses, sessions, theory, registrations with a waitlist, check-in, evaluations
     Route("POST", "/v1/courses", "teaching_courses", frozenset({"trainer", "admin"})),
     Route("GET", "/v1/courses/{course_id}", "teaching_courses", SIGNED_IN),

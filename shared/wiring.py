@@ -40,6 +40,8 @@ if TYPE_CHECKING:
         DynamoReminderLog,
         DynamoResponderCertificates,
     )
+    from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
+    from shared.dal.dispatch_secrets import SecretsManagerCentreSecrets
     from shared.dal.geo_index import DynamoGeoIndex
     from shared.dal.rescue import GeoAedClaims
     from shared.dal.responders import DynamoResponders
@@ -239,6 +241,31 @@ def workflow() -> StepFunctionsWorkflow:
     from shared.workflow import StepFunctionsWorkflow
 
     return StepFunctionsWorkflow(stepfunctions(), settings().rescue_state_machine_arn)
+
+
+# --- dispatch centres (the 120 link) ---------------------------------------------------------------
+
+
+@_store
+def dispatch_centres() -> DynamoDispatchCentres:
+    from shared.dal.dispatch import DynamoDispatchCentres
+
+    return DynamoDispatchCentres()
+
+
+@_store
+def centre_keys() -> DynamoCentreKeys:
+    from shared.dal.dispatch import DynamoCentreKeys
+
+    return DynamoCentreKeys()
+
+
+@cache
+def centre_secrets() -> SecretsManagerCentreSecrets:
+    """The centres' signing secrets (Secrets Manager), each read cached briefly per instance."""
+    from shared.dal.dispatch_secrets import SecretsManagerCentreSecrets
+
+    return SecretsManagerCentreSecrets(secrets_manager(), settings().dispatch_secret_prefix)
 
 
 # --- responders ------------------------------------------------------------------------------------

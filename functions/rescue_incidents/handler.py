@@ -1,31 +1,65 @@
-"""Incidents: the dispatcher's and the alerted responder's views, answers, events, closing."""
+"""Incidents: the dispatcher's and the alerted responder's views, answers, events, closing; the
+dispatchers' list of every incident and a rescue's timeline."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from shared import wiring
 from shared.api.aed_faults import PhotoUploadOut, RescueReportBody, RescueReportCreated
 from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
-from shared.api.params import EventIdempotencyKey
+from shared.api.params import EventIdempotencyKey, LimitQ
 from shared.api.rescue import (
     AedAssignment,
     CloseAnswer,
     CloseBody,
     EventAnswer,
     EventBody,
+    IncidentList,
+    IncidentListItem,
     IncidentView,
     ResponseAnswer,
     ResponseBody,
+    Timeline,
+    TimelineEntry,
 )
 from shared.geo.datum import to_wgs84
-from shared.logic.rescue import assignment, closure, view
+from shared.logic.rescue import assignment, closure, console, view
 from shared.observability import RESPONDER_ACCEPTED, count, flushed_per_invocation, function_metrics
 
 app = create_app()
 metrics = function_metrics()  # ResponderAccepted, one per accept
+
+ListQ = Annotated[
+    Literal["open", "closed"],
+    Query(description="open: dispatching, responding or on scene; closed: closed (also when expired)"),
+]
+SinceQ = Annotated[
+    datetime | None,
+    Query(description="only incidents created at this instant or later; ISO 8601 with offset"),
+]
+ListTokenQ = Annotated[str | None, Query(max_length=1000, description="from the previous page")]
+
+
+@app.get("/v1/incidents", responses=ERROR_RESPONSES)
+def list_incidents(
+    status: ListQ = "open", since: SinceQ = None, limit: LimitQ = 20, next_token: ListTokenQ = None
+) -> IncidentList:
+    page = console.list_incidents(wiring.incidents(), status, since, limit, next_token)
+    return IncidentList(
+        items=[IncidentListItem.model_validate(console.listed(i)) for i in page.items],
+        next_token=page.next_token,
+    )
+
+
+@app.get("/v1/incidents/<incident_id>/timeline", responses=ERROR_RESPONSES)
+def timeline(incident_id: str) -> Timeline:
+    entries = console.timeline(wiring.incidents(), current_caller(app), incident_id)
+    return Timeline(items=[TimelineEntry.model_validate(e) for e in entries])
 
 
 @app.get("/v1/incidents/<incident_id>", responses=ERROR_RESPONSES)

@@ -169,6 +169,14 @@ class OpsAlarms(Construct):
             "The incidents function failed: accepts, on-scene events or closes of a live rescue may be lost.",
         )
         self._alarm(
+            "DispatchInboundErrors",
+            functions["dispatch_inbound"].metric_errors(period=MINUTE, statistic="Sum"),
+            1,
+            "The function taking the 120 dispatch centres' incidents and updates failed (unhandled error, "
+            "timeout or crash): a centre's cardiac arrest may have no wave 1, or its update was not applied. "
+            "The centre retries the same webhook (nothing is done twice); read the function's logs.",
+        )
+        self._alarm(
             "RescueStepsErrors",
             steps.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
             5,

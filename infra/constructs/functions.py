@@ -117,6 +117,10 @@ DIRECT_PUBLISH_REASONS: dict[str, str] = {
         "sns:Publish on * sends later waves' alerts, re-deliveries and stand-downs straight to responders: "
         f"{_RESPONDER_REACH}"
     ),
+    "dispatch_inbound": (
+        "sns:Publish on * sends wave 1's alerts of an incident a 120 dispatch centre raised straight to "
+        f"responders: {_RESPONDER_REACH}"
+    ),
     "teaching_registrations": (
         "sns:Publish on * sends one SMS to a waitlisted trainee when a seat frees up and they are promoted: "
         "an SMS to a phone number has no resource ARN to name; the code texts only the phone number stored "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Strict, StringConstraints
 
@@ -102,3 +102,83 @@ class IncidentView(BaseModel):
     merged_into: str | None = Field(
         None, description='status "merged": this SOS was for a patient an earlier one is rescuing; that one'
     )
+    # Raised by a 120 dispatch centre (docs/dispatch.md): what its call-taker recorded. The place helps an
+    # alerted responder find the patient; which centre and when the call came in, staff only.
+    nature: str | None = Field(
+        None, description="the centre's: cardiac_arrest, suspected_cardiac_arrest, unconscious, other"
+    )
+    address: str | None = None
+    floor: str | None = None
+    centre_id: str | None = Field(None, description="the dispatch centre that raised it (staff only)")
+    call_received_at: datetime | None = Field(None, description="when the 120 call came in (staff only)")
+
+
+# --- the dispatchers' console: the list of incidents, a rescue's timeline ---------------------------
+
+
+class RoleFill(BaseModel):
+    filled: int = Field(description="slots taken: each accept takes one")
+    slots: int
+
+
+class IncidentListItem(BaseModel):
+    incident_id: str
+    source: str = Field(description='"app" (an SOS) or "dispatch" (the 120 centre\'s CAD system)')
+    cad_incident_no: str | None = Field(None, description="the dispatch centre's number for it")
+    lat: float
+    lng: float
+    status: str = Field(description="dispatching, responding, on_scene (the open list) or closed")
+    alerted: int = Field(description="responders alerted so far")
+    accepted: int = Field(description="responders who accepted (the slots taken)")
+    roles: dict[str, RoleFill] = Field(description='"cpr" and "aed": slots taken of those there are')
+    unanswered: bool
+    outcome: str | None = None
+    created_at: datetime
+    closed_at: datetime | None = None
+
+
+class IncidentList(BaseModel):
+    items: list[IncidentListItem]
+    next_token: str | None = Field(None, description="the next page's token; none on the last page")
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+def _optional(description: str) -> Any:
+    """A timeline entry's field that only some entries have: left out of those that have none."""
+    return Field(None, description=description, exclude_if=_absent)
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    type: str = Field(
+        description="created, merged, alerted, accepted, declined, stood_down, arrived, cpr_started, "
+        "aed_attached, shock_delivered, ems_arrived, aed_reported, aed_rerouted, caller_joined, "
+        "unanswered, closed, credited"
+    )
+    responder_id: str | None = _optional("whose alert, answer, event or points (to a responder: only theirs)")
+    role: str | None = _optional('accepted: "cpr" or "aed", as it stands now')
+    aed_id: str | None = _optional("accepted: the AED the runner fetches; aed_reported: the AED")
+    distance_m: float | None = _optional("alerted: metres from the patient when alerted")
+    wave: int | None = _optional("alerted: the wave that alerted them")
+    source: str | None = _optional('created: "app" or "dispatch"')
+    cad_incident_no: str | None = _optional("created: the dispatch centre's number (staff only)")
+    merged_into: str | None = _optional("merged: the incident this SOS joined")
+    by: str | None = _optional("events: who reported it: responder, dispatcher, admin or system")
+    by_id: str | None = _optional("events reported by staff: who (staff only)")
+    lat: float | None = _optional("created: the patient (staff only)")
+    lng: float | None = _optional("created: the patient (staff only)")
+    outcome: str | None = _optional("closed: rosc, transported, deceased, false_alarm, cancelled, expired")
+    kind: str | None = _optional("aed_reported: locked, missing, broken or wrong_location")
+    from_aed_id: str | None = _optional("aed_rerouted: the AED that could not be used")
+    to_aed_id: str | None = _optional("aed_rerouted: the next AED the runner was sent to")
+    to_cpr: bool | None = _optional("aed_rerouted: no usable AED was left, the runner does CPR")
+    reason: str | None = _optional("credited: what the points are for")
+    points: int | None = _optional("credited")
+    detail: str | None = _optional("caller_joined: the joining SOS's incident id (staff only)")
+
+
+class Timeline(BaseModel):
+    items: list[TimelineEntry]

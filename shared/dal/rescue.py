@@ -5,6 +5,10 @@ the responders' ``CreditHistory``."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import dataclasses
+import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -19,9 +23,17 @@ from shared.config import settings
 from shared.dal.conditions import conditionally, refused_by_condition
 from shared.dal.mapping import as_json, from_model, stored, to_model
 from shared.dal.models.geo_index import GeoIndexModel
-from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
+from shared.dal.models.rescue import (
+    AlertModel,
+    CreditModel,
+    EventModel,
+    IncidentModel,
+    IncidentsByListingIndex,
+    SosKeyModel,
+)
 from shared.dal.models.responders import ResponderModel
-from shared.errors import Conflict
+from shared.errors import Conflict, ValidationFailed
+from shared.logic.concurrency import together
 from shared.logic.ports import AED_USABLE, CLAIM, Credit
 from shared.logic.rescue.policy import hashed
 from shared.logic.rescue.ports import (
@@ -33,13 +45,17 @@ from shared.logic.rescue.ports import (
     AlertLimits,
     Award,
     DuplicateSos,
+    GuardKey,
     Incident,
     IncidentEvent,
+    IncidentPage,
+    IncidentSummary,
     SourceLimit,
     SourceOverLimit,
 )
 
 SOS_KEY_TTL = timedelta(days=1)
+_CONFLICT_ATTEMPTS = 4  # a transaction DynamoDB cancelled as a conflict with another: tried this often
 # The AED-runner claim, a path inside the usable AED's index item (typed loosely: a raw map's path).
 _CLAIMED_BY: Any = cast(Any, GeoIndexModel.attrs)[CLAIM]
 
@@ -69,7 +85,22 @@ def _options_json(options: list[AedOption]) -> str:
     return as_json(options)
 
 
-stored(Incident, IncidentModel)
+stored(
+    Incident,
+    IncidentModel,
+    storage_only={"listing": "derived from status: the by-listing index's partition (listing_of)"},
+)
+_SUMMARY_FIELDS = {f.name for f in dataclasses.fields(IncidentSummary)}
+# The list reads the summary from the index: everything else of the incident is not there.
+stored(
+    IncidentSummary,
+    IncidentModel,
+    storage_only={
+        name: "not in the by-listing index: the list shows none of it"
+        for name in IncidentModel.get_attributes()
+        if name not in _SUMMARY_FIELDS
+    },
+)
 stored(
     Alert,
     AlertModel,
@@ -89,6 +120,48 @@ stored(
         "credit_key": "the sort key, derived: incident_id#reason (the guard against a double award)",
     },
 )
+
+
+OPEN, CLOSED = "open", "closed"
+_TOKEN_KEYS = {"incident_id", "listing", "created_at"}  # an index Query's LastEvaluatedKey
+
+
+def listing_of(status: str) -> str | None:
+    """Which list an incident is on: closed once closed, none when merged into another, else open."""
+    return CLOSED if status == "closed" else None if status == "merged" else OPEN
+
+
+def _page_token(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def _start_key(token: str, listing: str, since: datetime | None) -> dict[str, Any]:
+    """The Query's ExclusiveStartKey from a token of this very list whose place the query still reaches
+    (created at ``since`` or later), else ValidationFailed: DynamoDB would refuse a key of another list
+    or outside the query's range, and that must be a 422, not a 500."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error) as error:
+        raise ValidationFailed("next_token: not a token this API issued") from error
+    valid = (
+        isinstance(key, dict)
+        and set(key) == _TOKEN_KEYS
+        and all(
+            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
+            for v in key.values()
+        )
+        and key["listing"]["S"] == listing
+    )
+    if valid:
+        try:
+            created = IncidentModel.created_at.deserialize(key["created_at"]["S"])
+        except ValueError:
+            valid = False
+        else:
+            valid = since is None or created >= since
+    if not valid:
+        raise ValidationFailed("next_token: not a token this API issued")
+    return dict(key)
 
 
 # For callers that write an alert outside a wave (tools, tests): no caps; a busy responder still refused.
@@ -113,11 +186,42 @@ class DynamoIncidents:
 
     # -- incidents ----------------------------------------------------------------------------
     def create(
-        self, incident: Incident, key_hash: str | None, body_hash: str, limits: Sequence[SourceLimit] = ()
+        self,
+        incident: Incident,
+        key_hash: str | None,
+        body_hash: str,
+        limits: Sequence[SourceLimit] = (),
+        keys: Sequence[GuardKey] = (),
+    ) -> None:
+        """The incident with its guard keys and counts, in one transaction. Two writers of one key at
+        the same moment (a centre's duplicate deliveries) may have DynamoDB cancel one as a conflict,
+        applying nothing: tried again, briefly, it then finds the other's key (DuplicateSos)."""
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                self._create(incident, key_hash, body_hash, limits, keys)
+                return
+            except TransactWriteError as error:
+                codes = {r.code for r in error.cancellation_reasons or [] if r is not None}
+                if codes != {"TransactionConflict"} or attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+
+    def _create(
+        self,
+        incident: Incident,
+        key_hash: str | None,
+        body_hash: str,
+        limits: Sequence[SourceLimit],
+        keys: Sequence[GuardKey],
     ) -> None:
         # An incident's credits_awarded is absent until its points are given: award()'s condition.
-        model = to_model(IncidentModel, incident, credits_awarded=True if incident.credits_awarded else None)
-        if key_hash is None and not limits:
+        model = to_model(
+            IncidentModel,
+            incident,
+            credits_awarded=True if incident.credits_awarded else None,
+            listing=listing_of(incident.status),
+        )
+        if key_hash is None and not limits and not keys:
             model.save(condition=IncidentModel.incident_id.does_not_exist())
             return
         try:
@@ -130,6 +234,16 @@ class DynamoIncidents:
                         expires_at=int(time.time() + SOS_KEY_TTL.total_seconds()),
                     )
                     tx.save(key, condition=SosKeyModel.key_hash.does_not_exist())
+                for guard in keys:  # then these, in order: the first refused names the incident
+                    tx.save(
+                        SosKeyModel(
+                            key_hash=guard.key_hash,
+                            incident_id=incident.incident_id,
+                            body_hash=guard.body_hash,
+                            expires_at=guard.expires_at,
+                        ),
+                        condition=SosKeyModel.key_hash.does_not_exist(),
+                    )
                 tx.save(model, condition=IncidentModel.incident_id.does_not_exist())
                 for limit in limits:
                     _count(
@@ -144,6 +258,11 @@ class DynamoIncidents:
             if key_hash is not None and refused[:1] == [True]:
                 existing = SosKeyModel.get(key_hash, consistent_read=True)
                 raise DuplicateSos(existing.incident_id, existing.body_hash == body_hash) from error
+            first = 1 if key_hash is not None else 0
+            for guard, no in zip(keys, refused[first : first + len(keys)], strict=False):
+                if no:
+                    existing = SosKeyModel.get(guard.key_hash, consistent_read=True)
+                    raise DuplicateSos(existing.incident_id, existing.body_hash == guard.body_hash) from error
             over = (
                 [limit for limit, no in zip(limits, refused[-len(limits) :], strict=True) if no]
                 if limits
@@ -158,7 +277,11 @@ class DynamoIncidents:
             with TransactWrite(connection=self._connection) as tx:
                 tx.update(
                     IncidentModel(incident_id=incident_id),
-                    actions=[IncidentModel.status.set("merged"), IncidentModel.merged_into.set(into)],
+                    actions=[
+                        IncidentModel.status.set("merged"),
+                        IncidentModel.merged_into.set(into),
+                        IncidentModel.listing.remove(),  # on neither list: it is the other's now
+                    ],
                     condition=IncidentModel.status == "dispatching",
                 )
                 tx.save(to_model(EventModel, joined))
@@ -226,6 +349,7 @@ class DynamoIncidents:
             lambda: model.update(
                 actions=[
                     IncidentModel.status.set("closed"),
+                    IncidentModel.listing.set(CLOSED),  # onto the closed list in the same write
                     IncidentModel.outcome.set(outcome),
                     IncidentModel.closed_at.set(closed_at.astimezone(UTC).isoformat()),
                 ],
@@ -234,6 +358,28 @@ class DynamoIncidents:
         ):
             return None
         return from_model(Incident, model)
+
+    def list_incidents(
+        self, listing: str, since: datetime | None, limit: int, next_token: str | None
+    ) -> IncidentPage:
+        """One Query on the by-listing index, newest first, reading ``limit`` + 1 items (the one more
+        tells whether there is a next page, so the last page never comes back empty)."""
+        start = _start_key(next_token, listing, since) if next_token else None
+        results = IncidentModel.by_listing.query(
+            listing,
+            range_key_condition=(IncidentsByListingIndex.created_at >= since) if since else None,
+            scan_index_forward=False,
+            limit=limit + 1,
+            last_evaluated_key=start,
+        )
+        items: list[IncidentSummary] = []
+        last: dict[str, Any] | None = None
+        for model in results:
+            if len(items) == limit:
+                return IncidentPage(items, _page_token(last or {}))
+            items.append(from_model(IncidentSummary, model))
+            last = results.last_evaluated_key  # in the middle of a page: this very item's keys
+        return IncidentPage(items, None)
 
     def store_closure_token(self, incident_id: str, token: str) -> bool:
         return conditionally(
@@ -280,6 +426,15 @@ class DynamoIncidents:
                 ALERT_ALREADY if put is not None and put.code == "ConditionalCheckFailed" else ALERT_REFUSED
             )
         return ALERT_WRITTEN
+
+    def count_alerted(self, incident_id: str, at_least: int) -> None:
+        conditionally(
+            lambda: IncidentModel(incident_id=incident_id).update(
+                actions=[IncidentModel.alerted.set(at_least)],
+                condition=IncidentModel.incident_id.exists()
+                & (IncidentModel.alerted.does_not_exist() | (IncidentModel.alerted < at_least)),
+            )
+        )
 
     def alerts(self, incident_id: str) -> list[Alert]:
         return [from_model(Alert, m) for m in AlertModel.query(incident_id, consistent_read=True)]
@@ -431,13 +586,14 @@ class DynamoIncidents:
             raise
         return True
 
-    def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool:
+    def stand_down(self, incident_id: str, responder_id: str, lease_until: int, at: datetime) -> bool:
         """alerted → stood_down, with its notice, once: the condition makes it exactly one. An alert
         still being sent is stood down too: its publisher finishes, the stand-down follows."""
         return conditionally(
             lambda: AlertModel(incident_id=incident_id, responder_id=responder_id).update(
                 actions=[
                     AlertModel.state.set("stood_down"),
+                    AlertModel.stood_down_at.set(at),
                     AlertModel.notice.set("stand_down"),
                     AlertModel.notice_lease_until.set(lease_until),
                 ],
@@ -518,6 +674,22 @@ class DynamoIncidents:
 
     def credits(self, responder_id: str) -> list[Credit]:
         return [from_model(Credit, m) for m in CreditModel.query(responder_id, consistent_read=True)]
+
+    def credits_of(self, incident_id: str, responder_ids: list[str]) -> dict[str, list[Credit]]:
+        """One Query per responder, on the incident's prefix of their credits (in parallel)."""
+
+        def of(responder_id: str) -> list[Credit]:
+            return [
+                from_model(Credit, m)
+                for m in CreditModel.query(
+                    responder_id,
+                    range_key_condition=CreditModel.credit_key.startswith(f"{incident_id}#"),
+                    consistent_read=True,
+                )
+            ]
+
+        unique = list(dict.fromkeys(responder_ids))
+        return dict(zip(unique, together(*(lambda r=r: of(r) for r in unique)), strict=True))
 
 
 class GeoAedClaims:

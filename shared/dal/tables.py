@@ -10,6 +10,7 @@ from shared.dal.models.aed_faults import AedReportModel
 from shared.dal.models.aed_registry import AedModel
 from shared.dal.models.aed_upkeep import AedInspectionModel, UpkeepReminderModel
 from shared.dal.models.certification import CERTIFICATION_MODELS, CertificateReminderModel
+from shared.dal.models.dispatch import DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
@@ -37,4 +38,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     UpkeepReminderModel,
     *TEACHING_MODELS,
     *CERTIFICATION_MODELS,
+    DispatchCentreModel,
 )

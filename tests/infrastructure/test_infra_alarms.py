@@ -34,6 +34,7 @@ def expected_alarms(s: Synthesized) -> dict[str, tuple[str, str, Any, str, int, 
     return {
         "SosErrors": ("AWS/Lambda", "Errors", function("Rescue_Sos"), "Sum", 60, 1),
         "IncidentsErrors": ("AWS/Lambda", "Errors", function("Rescue_Incidents"), "Sum", 60, 1),
+        "DispatchInboundErrors": ("AWS/Lambda", "Errors", function("Dispatch_Inbound"), "Sum", 60, 1),
         "RescueStepsErrors": ("AWS/Lambda", "Errors", function("Rescue_Steps"), "Sum", 300, 5),
         "IncidentUnanswered": ("RescueNearby", "IncidentsUnanswered", SERVICE, "Sum", 60, 1),
         "AlertsFailed": ("RescueNearby", "AlertsFailed", SERVICE, "Sum", 60, 1),
@@ -86,6 +87,7 @@ def test_the_alarms_are_exactly_these(synthesized: Synthesized) -> None:
     [
         "SosErrors",
         "IncidentsErrors",
+        "DispatchInboundErrors",
         "RescueStepsErrors",
         "IncidentUnanswered",
         "AlertsFailed",

@@ -24,6 +24,7 @@ from shared.routes import ROUTES, Route
 from tests.infrastructure.conftest import CN_CONTEXT, CN_SMS_TEMPLATES, TEST_CONTEXT, Synthesized
 from tests.infrastructure.test_infra_api import methods, route_id
 from tests.infrastructure.test_infra_compliance import (
+    CENTRE_SECRET_HOLDERS,
     FUNCTION_SCOPES,
     PHOTO_ACK,
     PHOTO_SIGNERS,
@@ -45,6 +46,7 @@ SENDERS = {
     "teaching_registrations",
     "certification_reminders",
     "responders",
+    "dispatch_inbound",  # wave 1 of a 120 centre's incident
 }
 SENDING_FACTORIES = re.compile(r"\bwiring\.(notifier|text_messages|push_registry)\b")
 CHANNEL_VARIABLES = {"SMS_PROVIDER", "PUSH_PROVIDER", "SMS_SIGN_NAME", "SMS_TEMPLATES", "PROVIDER_SECRET_ID"}
@@ -464,6 +466,15 @@ EXPECTED_CN_ACKS = {
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
     ("ProviderCredentials/Secret", "AwsSolutions-SMG4"),
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
+    # The centres' secrets' prefix: the cn stack knows its region, so CDK writes partition and region out.
+    *{
+        (
+            f"Functions/{name}/Role",
+            f"AwsSolutions-IAM5[Resource::arn:aws-cn:secretsmanager:{p.CN_DEFAULT_REGION}:<AWS::AccountId>:"
+            f"secret:{c.STACK_NAME}/dispatch-centres/*]",
+        )
+        for name in CENTRE_SECRET_HOLDERS
+    },
     *PUBLIC_METHOD_ACKS,
     *SIGNED_IN_METHOD_ACKS,
 }

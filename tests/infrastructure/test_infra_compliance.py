@@ -40,6 +40,8 @@ FUNCTION_SCOPES = (
     "Certification_Exams",
     "Certification_Certificates",
     "Certification_Reminders",
+    "Dispatch_Centres",
+    "Dispatch_Inbound",
 )
 FUNCTION_ACKS = {
     (f"Functions/{name}/{part}", rule)
@@ -53,10 +55,17 @@ DIRECT_PUBLISHERS = {
     "Rescue_Steps",
     "Teaching_Registrations",
     "Certification_Reminders",
+    "Dispatch_Inbound",
 }
 # Signing report photo uploads and views: a wildcard under the photo bucket's reports prefix.
 PHOTO_ACK = "AwsSolutions-IAM5[Resource::<ReportPhotosBucket.Arn>/aed-reports/*]"
 PHOTO_SIGNERS = {"Rescue_Incidents", "Aed_Faults"}
+# The dispatch centres' secrets: one per centre, made at run time, all under the stack's prefix.
+CENTRE_SECRETS_ACK = (
+    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:"
+    f"secret:{c.STACK_NAME}/dispatch-centres/*]"
+)
+CENTRE_SECRET_HOLDERS = {"Dispatch_Centres", "Dispatch_Inbound"}
 PUBLIC_METHOD_ACKS = {
     (f"Http/Api/Default{r.path}/{r.method}", rule)
     for r in ROUTES
@@ -76,6 +85,7 @@ EXPECTED_ACKS = {
     ("Schedules/FailedRuns", "AwsSolutions-SQS3"),  # the scheduled functions' on-failure destination
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
+    *{(f"Functions/{name}/Role", CENTRE_SECRETS_ACK) for name in CENTRE_SECRET_HOLDERS},
     *FUNCTION_ACKS,
     *PUBLIC_METHOD_ACKS,
 }

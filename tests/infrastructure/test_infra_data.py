@@ -24,6 +24,7 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
+from shared.dal.models.dispatch import DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
@@ -111,6 +112,7 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
         teaching.RegistrationKeyModel: "TrainingRegistrationKeysTable",
         teaching.TheoryProgressModel: "TrainingTheoryTable",
         teaching.EvaluationModel: "TrainingEvaluationsTable",
+        DispatchCentreModel: "DispatchCentresTable",
     }
     keys = {
         model: {

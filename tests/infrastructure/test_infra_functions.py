@@ -26,6 +26,7 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
+from shared.dal.models.dispatch import DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
@@ -107,12 +108,13 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         IncidentModel: READ_WRITE,
         SosKeyModel: READ_WRITE,
         AlertModel: READ_WRITE,
-        GeoIndexModel: READ,
+        GeoIndexModel: READ_WRITE,  # the open incident's point, for a second SOS to join it
     },
     "rescue_incidents": {
         IncidentModel: READ_WRITE,
         AlertModel: READ_WRITE,
         EventModel: READ_WRITE,
+        CreditModel: READ,
         GeoIndexModel: READ_WRITE,
         AedModel: READ_WRITE,
         AedReportModel: READ_WRITE,
@@ -126,6 +128,15 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         GeoIndexModel: READ_WRITE,
         AedModel: READ_WRITE,
     },
+    "dispatch_centres": {DispatchCentreModel: READ_WRITE},
+    "dispatch_inbound": {
+        DispatchCentreModel: READ,
+        IncidentModel: READ_WRITE,
+        SosKeyModel: READ_WRITE,
+        AlertModel: READ_WRITE,
+        EventModel: READ_WRITE,
+        GeoIndexModel: READ_WRITE,
+    },
 }
 # Beyond tables: SMS/push on "*", the dispatch-centre topic, and the rescue state machine.
 DIRECT_PUBLISH = {
@@ -134,18 +145,29 @@ DIRECT_PUBLISH = {
     "rescue_steps",
     "certification_reminders",
     "teaching_registrations",
+    "dispatch_inbound",
 }
 # Sign AED report photo uploads and views: PutObject and GetObject under the reports prefix only.
 REPORT_PHOTOS = {"rescue_incidents", "aed_faults"}
 CHECKIN_SECRET = {"teaching_checkins"}  # reads the check-in code signing key
+# The dispatch centres' secrets under the stack's prefix: issued (registration, rotation) or read (verifying).
+CENTRE_SECRETS = {
+    "dispatch_centres": {
+        "secretsmanager:CreateSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:GetSecretValue",
+    },
+    "dispatch_inbound": {"secretsmanager:GetSecretValue"},
+}
 DISPATCH_TOPIC = {"rescue_steps"}
 UPKEEP_TOPIC = {"aed_upkeep_daily"}  # reminders to AED managers
 STATE_MACHINE_ACTIONS = {
     "rescue_sos": {"states:StartExecution"},
     "rescue_incidents": {"states:SendTaskSuccess"},
     "rescue_steps": {"states:SendTaskSuccess"},
+    "dispatch_inbound": {"states:StartExecution", "states:SendTaskSuccess"},  # a centre raises and closes
 }
-DISPATCH_SETTINGS_FUNCTIONS = {"rescue_sos", "rescue_incidents", "rescue_steps"}
+DISPATCH_SETTINGS_FUNCTIONS = {"rescue_sos", "rescue_incidents", "rescue_steps", "dispatch_inbound"}
 # Registers app installs for push (PUT /v1/responders/{responder_id}/device): PUSH_APPLICATIONS, and
 # sns:CreatePlatformEndpoint on exactly the platform applications given as context.
 REGISTER_PUSH = {"responders"}
@@ -154,6 +176,7 @@ XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 # The models with global secondary indexes.
 WITH_INDEXES = {
     GeoIndexModel,
+    IncidentModel,
     ExamScoreModel,
     CertificateModel,
     teaching.TrainingSessionModel,
@@ -388,6 +411,23 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
         secret = {"Ref": synthesized.logical_id("CheckinSecret/Secret/Resource")}
         expected_other["secretsmanager:GetSecretValue"] = [secret]
         expected_other["secretsmanager:DescribeSecret"] = [secret]
+    if name in CENTRE_SECRETS:  # exactly the stack's prefix for centres' secrets, from its partition
+        prefix = {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":secretsmanager:",
+                    {"Ref": "AWS::Region"},
+                    ":",
+                    {"Ref": "AWS::AccountId"},
+                    f":secret:{c.STACK_NAME}/dispatch-centres/*",
+                ],
+            ]
+        }
+        for action in CENTRE_SECRETS[name]:
+            expected_other[action] = [prefix]
     if name in SCHEDULED_FUNCTIONS:  # its asynchronous invocations' on-failure destination
         failed_runs = synthesized.logical_id("Schedules/FailedRuns/Resource")
         expected_other["sqs:SendMessage"] = [{"Fn::GetAtt": [failed_runs, "Arn"]}]

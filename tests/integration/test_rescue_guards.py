@@ -132,7 +132,7 @@ def test_the_store_never_writes_a_new_alert_over_an_accepted_one(store: DynamoIn
 def test_the_store_never_stands_down_an_accepted_alert(store: DynamoIncidents) -> None:
     incident_id, before = accepted_runner(store)
 
-    assert store.stand_down(incident_id, "runner", int(T0.timestamp()) + 60) is False
+    assert store.stand_down(incident_id, "runner", int(T0.timestamp()) + 60, T0) is False
 
     assert store.get_alert(incident_id, "runner") == before  # no stand-down notice queued either
 

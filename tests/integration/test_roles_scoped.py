@@ -121,6 +121,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/incidents/{incident_id}/aed-reports"): Rule(
         201, SIGNED_IN, {"dispatcher": OK, "admin": OK}, {"alerted": 409, "accepted": OK}, 404, private=True
     ),
+    # The dispatchers' console: the list is staff's; a timeline is staff's and, in part, its responders'.
+    ("GET", "/v1/incidents"): Rule(200, STAFF),
+    ("GET", "/v1/incidents/{incident_id}/timeline"): Rule(
+        200, SIGNED_IN, {"dispatcher": OK, "admin": OK}, {"alerted": OK, "accepted": OK}, 404, private=True
+    ),
+    # The 120 link: only an admin registers a dispatch centre (its calls are signed, not by role).
+    ("PUT", "/v1/dispatch/centres/{centre_id}"): Rule(200, _only("admin")),
     # Teaching: sessions are public; a trainer acts on the sessions they teach (instructor), admins on all;
     # a registration (name, phone) is its registrant's, its session's instructor's and admins'.
     ("POST", "/v1/courses"): Rule(201, _only("trainer", "admin")),
@@ -506,6 +513,27 @@ def _(w: World, c: Case) -> Call:
     call = _incident_call(w, c, "/aed-reports")
     call.body = {"aed_id": w.aed(w.other()), "kind": "locked"}
     return call
+
+
+@probe("GET", "/v1/incidents")
+def _(w: World, c: Case) -> Call:
+    w.incident(c)
+    return Call("/v1/incidents", query={"status": "open", "limit": 5})
+
+
+@probe("GET", "/v1/incidents/{incident_id}/timeline")
+def _(w: World, c: Case) -> Call:
+    return _incident_call(w, c, "/timeline")
+
+
+@probe("PUT", "/v1/dispatch/centres/{centre_id}")
+def _(w: World, c: Case) -> Call:
+    body = {
+        "name": "杭州市急救中心",
+        "callback_url": "https://cad.example.cn/hooks",
+        "area": [120.0, 30.1, 120.3, 30.4],
+    }
+    return Call(f"/v1/dispatch/centres/centre-{next(w.serial)}", body)
 
 
 @probe("POST", "/v1/courses")

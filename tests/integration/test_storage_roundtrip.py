@@ -34,8 +34,10 @@ from shared.dal.certification import (
     DynamoReminderLog,
     DynamoResponderCertificates,
 )
+from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
 from shared.dal.geo_index import DynamoGeoIndex
 from shared.dal.mapping import MappingError, check, declared
+from shared.dal.models.rescue import LISTED_ATTRIBUTES
 from shared.dal.rescue import DynamoIncidents
 from shared.dal.responders import DynamoResponders
 from shared.dal.tables import ALL_MODELS
@@ -45,8 +47,18 @@ from shared.logic.aed_faults import FaultReport
 from shared.logic.aed_import import REGISTRY_FIELDS
 from shared.logic.aed_upkeep import Inspection
 from shared.logic.certification.ports import Certificate, Exam, Score
+from shared.logic.dispatch.ports import DispatchCentre
 from shared.logic.ports import Aed, Credit, Responder
-from shared.logic.rescue.ports import AedOption, Alert, Award, Incident, IncidentEvent
+from shared.logic.rescue.ports import (
+    AedOption,
+    Alert,
+    Award,
+    DuplicateSos,
+    GuardKey,
+    Incident,
+    IncidentEvent,
+    IncidentSummary,
+)
 from shared.logic.teaching.ports import TheoryDone
 from shared.logic.teaching.records import Course, Evaluation, Registration, Session
 
@@ -404,6 +416,172 @@ def test_credits_round_trip(aws, incident, responder, awards, at):
     balance = responder.credits_balance + sum(points for _, points in awards)
     assert people.get(responder.responder_id) == replace(responder, credits_balance=balance)
     assert repo.award(incident.incident_id, given_, at) is False  # once
+
+
+# --- the dispatchers' console: the list's index, the alerted count, stand-downs, an incident's points ----
+
+STATUSES = st.sampled_from(["dispatching", "responding", "on_scene", "closed", "merged"])
+
+
+def _summary(incident: Incident) -> IncidentSummary:
+    return IncidentSummary(**{f.name: getattr(incident, f.name) for f in dataclasses.fields(IncidentSummary)})
+
+
+def _listed(repo: DynamoIncidents, listing: str, incident: Incident) -> list[IncidentSummary]:
+    """Every entry of ``incident`` in the list, from its creation on (other examples' may be there)."""
+    found, token = [], None
+    while True:
+        page = repo.list_incidents(listing, incident.created_at, 100, token)
+        found += [i for i in page.items if i.incident_id == incident.incident_id]
+        token = page.next_token
+        if token is None:
+            return found
+
+
+def test_the_lists_index_holds_every_field_a_listed_incident_has() -> None:
+    keys = {"incident_id", "created_at"}
+    assert {f.name for f in dataclasses.fields(IncidentSummary)} == keys | set(LISTED_ATTRIBUTES)
+
+
+@TRANSACTIONS
+@given(
+    incident=entities(Incident, status=STATUSES),
+    counts=st.lists(INTS, max_size=3),
+    merge=st.booleans(),
+    outcome=TEXT,
+    closed_at=INSTANTS,
+)
+def test_an_incident_round_trips_through_the_list_and_so_does_its_alerted_count(
+    aws, incident, counts, merge, outcome, closed_at
+):
+    repo = DynamoIncidents()
+    incident = replace(incident, incident_id=fresh())
+    repo.create(incident, None, "body")
+    for count in counts:
+        repo.count_alerted(incident.incident_id, count)
+    incident = replace(incident, alerted=max([incident.alerted, *counts]))  # raised, never lowered
+    assert repo.get(incident.incident_id) == incident
+    if merge and incident.status == "dispatching":
+        joined = IncidentEvent("first", fresh(), "caller_joined", None, "system", closed_at)
+        assert repo.merge(incident.incident_id, "first", joined) is True
+        incident = replace(incident, status="merged", merged_into="first")
+    on = {"merged": None, "closed": "closed"}.get(incident.status, "open")
+    for listing in ("open", "closed"):
+        assert _listed(repo, listing, incident) == ([_summary(incident)] if listing == on else [])
+
+    if repo.close(incident.incident_id, outcome, closed_at) is not None:
+        closed = replace(
+            incident, status="closed", outcome=outcome, closed_at=closed_at.astimezone(UTC).isoformat()
+        )
+        assert repo.get(incident.incident_id) == closed
+        assert _listed(repo, "closed", closed) == [_summary(closed)]
+        assert _listed(repo, "open", closed) == []
+
+
+@ROUNDTRIP
+@given(alert=entities(Alert, responder_id=KEY), lease=INTS, at=INSTANTS)
+def test_a_stand_down_round_trips_with_its_time(aws, alert, lease, at):
+    repo = DynamoIncidents()
+    alert = replace(alert, incident_id=fresh(), state="alerted")
+    assert repo.add_alert(alert) == "written"
+    assert repo.stand_down(alert.incident_id, alert.responder_id, lease, at) is True
+    stood = replace(
+        alert, state="stood_down", stood_down_at=at, notice="stand_down", notice_lease_until=lease
+    )
+    assert repo.get_alert(alert.incident_id, alert.responder_id) == stood
+    assert repo.stand_down(alert.incident_id, alert.responder_id, lease, at) is False  # once
+
+
+@TRANSACTIONS
+@given(
+    incidents=st.lists(entities(Incident, status="closed", credits_awarded=False), min_size=2, max_size=2),
+    awards=st.lists(st.tuples(st.sampled_from(["a", "b"]), TEXT, INTS), min_size=1, max_size=4),
+    at=INSTANTS,
+)
+def test_an_incidents_credits_are_read_back_per_responder(aws, incidents, awards, at):
+    repo, people = DynamoIncidents(), DynamoResponders()
+    ours, other = (replace(i, incident_id=fresh()) for i in incidents)
+    who = {name: fresh() for name in ("a", "b")}
+    for rid in who.values():
+        people.create(Responder(rid, "志愿者", "+8613900000000", "C", date(2030, 1, 1), at))
+    given_ = list({(who[n], reason): Award(who[n], reason, points) for n, reason, points in awards}.values())
+    for incident in (ours, other):
+        repo.create(incident, None, "body")
+        assert repo.award(incident.incident_id, given_, at) is True
+    got = repo.credits_of(ours.incident_id, [who["a"], who["b"], who["a"]])
+    assert set(got) == set(who.values())
+    for rid, credits in got.items():  # the other incident's points for the same people are not these
+        want = [Credit(ours.incident_id, a.reason, a.points, at) for a in given_ if a.responder_id == rid]
+        assert sorted(credits, key=lambda c: c.reason) == sorted(want, key=lambda c: c.reason)
+
+
+# --- the 120 link: dispatch centres, and their keys beside the rescue loop's -------------------------
+
+
+@ROUNDTRIP
+@given(
+    centre=entities(DispatchCentre),
+    details=entities(DispatchCentre),
+    version=TEXT,
+    lease=st.integers(0, 2**40),
+)
+def test_a_dispatch_centre_round_trips_and_so_does_the_issue_of_its_secret(
+    aws, centre, details, version, lease
+):
+    repo, centre_id = DynamoDispatchCentres(), fresh()
+    created = centre.created_at
+    saved = repo.save_details(centre_id, centre.name, centre.callback_url, centre.area, created)
+    expected = DispatchCentre(centre_id, centre.name, centre.callback_url, centre.area, created, created)
+    assert saved == expected == repo.get(centre_id)
+
+    changed = repo.save_details(
+        centre_id, details.name, details.callback_url, details.area, details.updated_at
+    )
+    expected = replace(
+        expected,
+        name=details.name,
+        callback_url=details.callback_url,
+        area=details.area,
+        updated_at=details.updated_at,
+    )
+    assert changed == expected == repo.get(centre_id)  # created_at is the first registration's
+
+    assert repo.take_issuing(centre_id, None, lease, lease + 30) is True
+    assert repo.get(centre_id) == replace(expected, issuing_until=lease + 30)
+    assert repo.take_issuing(centre_id, None, lease + 30, lease + 60) is False  # held until it lapses
+    issued_at, valid_until = details.created_at, centre.previous_secret_valid_until
+    assert repo.finish_issuing(centre_id, lease + 30, version, issued_at, valid_until) is True
+    expected = replace(
+        expected, secret_version=version, secret_issued_at=issued_at, previous_secret_valid_until=valid_until
+    )
+    assert repo.get(centre_id) == expected
+    assert repo.take_issuing(centre_id, None, lease, lease + 30) is False  # a secret is issued now
+    assert repo.finish_issuing(centre_id, lease + 30, "late", issued_at, None) is False  # lease not held
+
+
+@ROUNDTRIP
+@given(incident=entities(Incident), body=TEXT, expires_at=st.integers(0, 2**40))
+def test_a_centres_keys_are_written_with_its_incident_and_claimed_once(aws, incident, body, expires_at):
+    incidents, keys = DynamoIncidents(), DynamoCentreKeys()
+    incident = replace(incident, incident_id=fresh())
+    cad, webhook = GuardKey(fresh(), body, expires_at), GuardKey(fresh(), body, expires_at)
+    assert keys.incident_of(cad.key_hash) is None
+    incidents.create(incident, None, "", [], [cad, webhook])
+    assert incidents.get(incident.incident_id) == incident
+    assert keys.incident_of(cad.key_hash) == keys.incident_of(webhook.key_hash) == incident.incident_id
+    with pytest.raises(DuplicateSos) as again:  # the same CAD number again: that incident
+        incidents.create(
+            replace(incident, incident_id=fresh()), None, "", [], [cad, GuardKey(fresh(), "", 0)]
+        )
+    assert (again.value.incident_id, again.value.same_body) == (incident.incident_id, True)
+
+    update = GuardKey(fresh(), body, expires_at)
+    assert keys.claim(update, incident.incident_id) is None
+    assert keys.claim(replace(update, body_hash=body + "!"), "another") == update  # the first one's
+    keys.release(replace(update, body_hash=body + "!"))  # not the key as written: kept
+    assert keys.incident_of(update.key_hash) == incident.incident_id
+    keys.release(update)
+    assert keys.incident_of(update.key_hash) is None
 
 
 # --- teaching --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ CAPABILITIES = (
     "rescue",
     "teaching",
     "certification",
+    "dispatch",
     "health",
 )
 # What several capabilities share, per layer: mechanisms, not capabilities.

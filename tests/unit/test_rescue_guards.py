@@ -195,12 +195,21 @@ class LaxIncidents:
         self._update(incident_id, responder_id, state="declined", answered_at=now)
         return True
 
-    def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool:
+    def stand_down(self, incident_id: str, responder_id: str, lease_until: int, at: datetime) -> bool:
         self.writes.append(("stand_down", responder_id))
         self._update(
-            incident_id, responder_id, state="stood_down", notice="stand_down", notice_lease_until=lease_until
+            incident_id,
+            responder_id,
+            state="stood_down",
+            stood_down_at=at,
+            notice="stand_down",
+            notice_lease_until=lease_until,
         )
         return True
+
+    def count_alerted(self, incident_id: str, at_least: int) -> None:
+        incident = self.incidents[incident_id]
+        incident.alerted = max(incident.alerted, at_least)
 
     def add_event(self, event: IncidentEvent) -> None:
         self.event_items.append(event)

@@ -8,11 +8,44 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from shared.config import settings
 
 _settings = settings()
+
+
+# What the dispatchers' list of incidents shows (GET /v1/incidents), copied into its index so that a
+# page is one Query with no read of the table: never the caller's phone, note or the AED options.
+# shared.logic.rescue.ports.IncidentSummary has exactly these fields and the keys (a test holds them).
+LISTED_ATTRIBUTES = (
+    "status",
+    "lat",
+    "lng",
+    "source",
+    "cad_incident_no",
+    "alerted",
+    "slots_cpr",
+    "slots_aed",
+    "filled_cpr",
+    "filled_aed",
+    "unanswered",
+    "outcome",
+    "closed_at",
+)
+
+
+class IncidentsByListingIndex(GlobalSecondaryIndex["IncidentModel"]):
+    """Incidents by list ("open" or "closed"), newest first: the dispatchers' list. Sparse: a merged SOS
+    carries no ``listing``, so it is on neither list (its caller shows on the incident it joined)."""
+
+    class Meta:
+        index_name = "listing-created"
+        projection = IncludeProjection(list(LISTED_ATTRIBUTES))
+
+    listing = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)  # pynamodb's UTC format sorts as text
 
 
 class IncidentModel(Model):
@@ -43,6 +76,21 @@ class IncidentModel(Model):
     credits_awarded = BooleanAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     centre_told = BooleanAttribute(default=False)
+    source = UnicodeAttribute(default="app")  # app (an SOS), dispatch (the 120 centre's CAD system)
+    cad_incident_no = UnicodeAttribute(null=True)  # the dispatch centre's own number for it
+    # Raised by a dispatch centre (source "dispatch", shared/logic/dispatch): which, and its call's details.
+    centre_id = UnicodeAttribute(null=True)
+    nature = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    floor = UnicodeAttribute(null=True)
+    call_received_at = UTCDateTimeAttribute(null=True)
+    # Responders alerted so far: raised (never lowered) by whoever wrote alerts, to the count it knows
+    # of; the workflow's steps set it to the alerts' true count (shared/logic/rescue/waves.py).
+    alerted = NumberAttribute(default=0)
+    # "open" from creation, "closed" in the very write that closes it (also the workflow's expiry in
+    # rescue.asl.json); removed when the SOS merges into another: the by-listing index's partition.
+    listing = UnicodeAttribute(null=True)
+    by_listing = IncidentsByListingIndex()
 
 
 class SosKeyModel(Model):
@@ -53,7 +101,9 @@ class SosKeyModel(Model):
       shared.logic.rescue.assignment.once_key);
     - a source's SOS count in a window, and a responder's alerts in an hour and a day (tally;
       shared.logic.rescue.limits);
-    - a responder busy in a rescue (incident_id), from their accept to its closure."""
+    - a responder busy in a rescue (incident_id), from their accept to its closure;
+    - a dispatch centre's incident by its CAD number and by the webhook-id that raised it (written with
+      the incident: shared.logic.dispatch.inbound), and each update's webhook-id (a replay is found)."""
 
     class Meta:
         table_name = _settings.sos_keys_table
@@ -86,6 +136,7 @@ class AlertModel(Model):
     aed_id = UnicodeAttribute(null=True)
     alerted_at = UTCDateTimeAttribute()
     answered_at = UTCDateTimeAttribute(null=True)
+    stood_down_at = UTCDateTimeAttribute(null=True)
     # A notice waiting to be published (outbox pattern): set in the same conditional write as the state
     # it announces, cleared once SNS took it; a lapsed lease lets a retry take it over.
     notice = UnicodeAttribute(null=True)  # alert, stand_down

@@ -10,7 +10,7 @@ from typing import Any
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.logic.ids import new_id
 from shared.logic.rescue.notices import deliver_pending, stand_down_the_rest
-from shared.logic.rescue.policy import OUTCOMES, Policy, epoch, incident_or_404
+from shared.logic.rescue.policy import OUTCOMES, Policy, epoch, incident_or_404, recount
 from shared.logic.rescue.ports import (
     AedClaims,
     AedUse,
@@ -62,7 +62,9 @@ def finish(
         raise Conflict("incident is still open")
     deliver_pending(store, notifier, incident, policy, now)  # anything a failed step left behind
     stood = stand_down_the_rest(store, notifier, incident, policy, now)
-    runners_aeds = {a.aed_id for a in store.alerts(incident_id) if a.aed_id}
+    alerts = store.alerts(incident_id)
+    recount(store, incident, alerts)
+    runners_aeds = {a.aed_id for a in alerts if a.aed_id}
     attached = any(e.type == "aed_attached" for e in store.events(incident_id))
     for aed_id in sorted(runners_aeds):
         if attached:  # its pads are used: out of search until a manager restocks it

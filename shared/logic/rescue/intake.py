@@ -4,7 +4,7 @@ the request."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from shared.logic.rescue.ports import (
     INCIDENT,
     AedOption,
     DuplicateSos,
+    GuardKey,
     Incident,
     IncidentEvent,
     IntakeStore,
@@ -111,6 +112,42 @@ def raise_sos(
     return SosAnswer(incident_id=incident.incident_id, status=incident.status, alerted=alerted)
 
 
+def raise_dispatched(
+    store: IntakeStore,
+    geo: GeoIndex,
+    notifier: Notifier,
+    workflow: Workflow,
+    incident: Incident,
+    keys: Sequence[GuardKey],
+    reused: Conflict,
+    policy: Policy,
+    now: datetime,
+) -> SosAnswer:
+    """An incident a 120 dispatch centre raised (shared/logic/dispatch/inbound.py): the SOS's path, stored
+    with ``keys`` in its transaction (any of them written before: that incident, finished if it was left
+    half-way, or ``reused`` when a key was written for another), then wave 1 alerted at once.
+
+    Unlike a public SOS, it counts against no source's limit (the centre signed it, and triaged the call)
+    and joins no open incident near: the centre's updates must land on the incident it raised. It is
+    indexed for the merge window all the same, so a bystander's SOS for the same patient joins it. Its
+    alerts pass the responders' hourly and daily caps, as every incident with a creator does
+    (shared/logic/rescue/limits.py), and count towards them."""
+    stored, responders, aeds = together(
+        lambda: _store(store, incident, None, "", [], now, keys, reused),
+        lambda: geo.nearby(RESPONDER, incident.lat, incident.lng, policy.wave1_radius_m, epoch(now)),
+        lambda: geo.nearby(AED_USABLE, incident.lat, incident.lng, policy.aed_radius_m, epoch(now)),
+    )
+    if stored is not None:  # raised before (a retry, or the same CAD number again)
+        alerted = 0
+        if stored.status == "dispatching":  # the first may have failed half-way: finish its work
+            alerted = _wave1(
+                store, geo, notifier, workflow, stored, responders, aeds, policy, now, resume=True
+            )
+        return SosAnswer(stored.incident_id, stored.status, alerted=alerted, replayed=True)
+    alerted = _wave1(store, geo, notifier, workflow, incident, responders, aeds, policy, now, resume=False)
+    return SosAnswer(incident_id=incident.incident_id, status=incident.status, alerted=alerted)
+
+
 def _wave1(
     store: IntakeStore,
     geo: GeoIndex,
@@ -163,7 +200,16 @@ def _wave1(
         ),
     )
     fresh = [] if isinstance(written, BaseException) else written
-    published = len(fresh) - deliver(store, notifier, incident, fresh, "alert")
+    known = len(already) + len(fresh)
+    failed, _ = settled(
+        lambda: deliver(store, notifier, incident, fresh, "alert"),
+        # The dispatchers' count, beside the publishing (never before the first alert). Its failure is
+        # let go: the workflow's steps set the true count (waves.redeliver, each wave, the finish).
+        lambda: store.count_alerted(incident.incident_id, known) if known > incident.alerted else None,
+    )
+    if isinstance(failed, BaseException):
+        raise failed
+    published = len(fresh) - failed
     if resume:
         published += deliver_pending(store, notifier, incident, policy, now)
     for failure in (written, *others):
@@ -198,9 +244,11 @@ def _store(
     body_hash: str,
     limits: list[SourceLimit],
     now: datetime,
+    keys: Sequence[GuardKey] = (),
+    reused: Conflict | None = None,
 ) -> Incident | None:
     try:
-        store.create(incident, key_hash, body_hash, limits)
+        store.create(incident, key_hash, body_hash, limits, keys)
         return None
     except SourceOverLimit as over:
         raise TooManyRequests(
@@ -209,7 +257,7 @@ def _store(
         ) from over
     except DuplicateSos as duplicate:
         if not duplicate.same_body:
-            raise Conflict(
+            raise reused or Conflict(
                 "this Idempotency-Key was used for another SOS", code="idempotency_key_reused"
             ) from duplicate
         existing = store.get(duplicate.incident_id)

@@ -113,7 +113,7 @@ def stand_down_the_rest(
     """Whoever is still only alerted is stood down (once each: the write is conditional) and told so."""
     lease = epoch(now) + policy.notice_lease_s
     waiting = [a for a in store.alerts(incident.incident_id) if a.state == "alerted"]
-    written = each(lambda a: store.stand_down(a.incident_id, a.responder_id, lease), waiting)
+    written = each(lambda a: store.stand_down(a.incident_id, a.responder_id, lease, now), waiting)
     flipped = [a for a, ok in zip(waiting, written, strict=True) if ok is True]
     failed = deliver(store, notifier, incident, flipped, "stand_down")
     # A stand-down whose write failed (not one refused: that responder answered meanwhile) is still

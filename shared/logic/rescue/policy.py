@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.errors import NotFound
-from shared.logic.rescue.ports import AedOption, Incident, IncidentReader
+from shared.logic.rescue.ports import AedOption, Alert, AlertCounts, Incident, IncidentReader
 
 EVENT_TYPES = ("arrived", "cpr_started", "aed_attached", "shock_delivered", "ems_arrived")
 OUTCOMES = ("rosc", "transported", "deceased", "false_alarm", "cancelled")
@@ -84,3 +84,10 @@ def incident_or_404(store: IncidentReader, incident_id: str) -> Incident:
     if incident is None:
         raise NotFound("incident not found")
     return incident
+
+
+def recount(store: AlertCounts, incident: Incident, alerts: list[Alert]) -> None:
+    """The incident's ``alerted`` count made true where a request that wrote alerts could not count
+    them (it failed, or died, first): from the alerts a workflow step reads anyway."""
+    if len(alerts) > incident.alerted:
+        store.count_alerted(incident.incident_id, len(alerts))

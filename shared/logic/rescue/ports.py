@@ -5,16 +5,18 @@ adapter (shared.dal.rescue.DynamoIncidents) implements them all, tests may fake 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from shared.logic.messages import Text
-from shared.logic.ports import CreditHistory
+from shared.logic.ports import Credit, CreditHistory
 
 # The geo index's kind for open incidents: a second SOS close by in time and place joins the first.
 INCIDENT = "incident"
+# Who raised an incident: a bystander's SOS through the app, or the 120 dispatch centre's CAD system.
+SOURCES = ("app", "dispatch")
 
 # --- records -----------------------------------------------------------------------------------
 
@@ -42,6 +44,15 @@ class Incident:
     credits_awarded: bool = False
     merged_into: str | None = None  # status "merged": this SOS joined that earlier incident
     centre_told: bool = False  # the dispatch centre was told it is unanswered
+    source: str = "app"  # SOURCES: who raised it
+    cad_incident_no: str | None = None  # the dispatch centre's own number for it (source "dispatch")
+    alerted: int = 0  # responders alerted so far (a count kept on the incident: see count_alerted)
+    # Source "dispatch" (shared/logic/dispatch): the centre, and what its call-taker recorded.
+    centre_id: str | None = None
+    nature: str | None = None  # cardiac_arrest, suspected_cardiac_arrest, unconscious, other
+    address: str | None = None
+    floor: str | None = None
+    call_received_at: datetime | None = None  # when the 120 call came in, as the centre says
 
     @property
     def closed(self) -> bool:
@@ -76,6 +87,7 @@ class Alert:
     role: str | None = None
     aed_id: str | None = None
     answered_at: datetime | None = None
+    stood_down_at: datetime | None = None
     notice: str | None = None
     notice_lease_until: int | None = None
 
@@ -91,6 +103,34 @@ class IncidentEvent:
     lat: float | None = None
     lng: float | None = None
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """An incident as the dispatchers' list shows it: what the list's index holds (the incident's id
+    and creation, and shared.dal.models.rescue.LISTED_ATTRIBUTES), so a page reads no incident."""
+
+    incident_id: str
+    status: str
+    lat: float
+    lng: float
+    created_at: datetime
+    slots_cpr: int
+    slots_aed: int
+    filled_cpr: int = 0
+    filled_aed: int = 0
+    source: str = "app"
+    cad_incident_no: str | None = None
+    alerted: int = 0
+    unanswered: bool = False
+    outcome: str | None = None
+    closed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    items: list[IncidentSummary]
+    next_token: str | None  # None: the last page
 
 
 @dataclass(frozen=True)
@@ -143,6 +183,17 @@ class SourceOverLimit(Exception):
         self.limit = limit
 
 
+@dataclass(frozen=True)
+class GuardKey:
+    """A once-only key written in the same transaction as a new incident (a 120 centre's webhook-id and
+    its CAD number): whoever writes it again finds that incident. ``body_hash`` says what it was written
+    for (a retry must match it), ``expires_at`` when it goes (TTL, epoch seconds)."""
+
+    key_hash: str  # stored only hashed (shared.logic.rescue.policy.hashed)
+    body_hash: str
+    expires_at: int
+
+
 class DuplicateSos(Exception):
     """The Idempotency-Key was used before: for this incident, with this body or another."""
 
@@ -162,10 +213,16 @@ class IncidentCreation(Protocol):
     """The SOS: the incident with its idempotency key (one transaction), then its AED slot."""
 
     def create(
-        self, incident: Incident, key_hash: str | None, body_hash: str, limits: list[SourceLimit]
+        self,
+        incident: Incident,
+        key_hash: str | None,
+        body_hash: str,
+        limits: list[SourceLimit],
+        keys: Sequence[GuardKey] = (),
     ) -> None:
-        """Stored with its key, and counted against each source's limit, in one transaction: a retry
-        (the key exists) raises DuplicateSos, a source over its limit SourceOverLimit."""
+        """Stored with its key and ``keys``, and counted against each source's limit, in one
+        transaction: a retry (a key exists: the Idempotency-Key's first, then ``keys`` in order) raises
+        DuplicateSos, a source over its limit SourceOverLimit."""
         ...
 
     def set_aed_options(self, incident_id: str, options: list[AedOption], slots_aed: int) -> None: ...
@@ -208,7 +265,14 @@ class LapsedNotices(Protocol):
 
 
 class StandDowns(Protocol):
-    def stand_down(self, incident_id: str, responder_id: str, lease_until: int) -> bool: ...
+    def stand_down(self, incident_id: str, responder_id: str, lease_until: int, at: datetime) -> bool: ...
+
+
+class AlertCounts(Protocol):
+    def count_alerted(self, incident_id: str, at_least: int) -> None:
+        """The incident's ``alerted`` is at least ``at_least`` (raised to it, never lowered: a writer
+        that knows of fewer alerts than another leaves the larger count)."""
+        ...
 
 
 class WaveMarks(Protocol):
@@ -281,6 +345,22 @@ class CreditAwards(Protocol):
     def award(self, incident_id: str, awards: list[Award], at: datetime) -> bool: ...
 
 
+class IncidentListing(Protocol):
+    def list_incidents(
+        self, listing: str, since: datetime | None, limit: int, next_token: str | None
+    ) -> IncidentPage:
+        """The ``listing`` ("open" or "closed") list, newest first, created at ``since`` or later: one
+        page of at most ``limit``. A ``next_token`` this store did not issue for this very list raises
+        ValidationFailed."""
+        ...
+
+
+class IncidentCredits(Protocol):
+    def credits_of(self, incident_id: str, responder_ids: list[str]) -> dict[str, list[Credit]]:
+        """The points each of these responders was given for this incident."""
+        ...
+
+
 # --- each stage's port ---------------------------------------------------------------------------
 
 
@@ -292,12 +372,20 @@ class StandDownStore(AlertReader, NoticeLeases, StandDowns, Protocol):
     """notices.stand_down_the_rest: whoever is still only alerted, stood down and told so."""
 
 
-class IntakeStore(IncidentReader, IncidentCreation, AlertWriter, Redelivery, Protocol):
+class IntakeStore(IncidentReader, IncidentCreation, AlertWriter, AlertCounts, Redelivery, Protocol):
     """intake.py: the SOS stored (or found again by its key), wave 1 written and published."""
 
 
 class WaveStore(
-    IncidentReader, AlertWriter, WaveMarks, EventWriter, OnceEvents, Redelivery, StandDownStore, Protocol
+    IncidentReader,
+    AlertWriter,
+    AlertCounts,
+    WaveMarks,
+    EventWriter,
+    OnceEvents,
+    Redelivery,
+    StandDownStore,
+    Protocol,
 ):
     """waves.py: the workflow's re-delivery, later waves and the unanswered mark."""
 
@@ -309,7 +397,15 @@ class AssignmentStore(
 
 
 class ClosureStore(
-    IncidentReader, Closures, EventWriter, EventReader, CreditAwards, Redelivery, StandDownStore, Protocol
+    IncidentReader,
+    Closures,
+    EventWriter,
+    EventReader,
+    CreditAwards,
+    AlertCounts,
+    Redelivery,
+    StandDownStore,
+    Protocol,
 ):
     """closure.py: the close, the workflow's wait for it, the finish (stand-downs, AEDs, points)."""
 
@@ -318,11 +414,16 @@ class ViewStore(IncidentReader, AlertReader, EventReader, Protocol):
     """view.py: who may see what of an incident."""
 
 
+class ConsoleStore(IncidentReader, IncidentListing, AlertReader, EventReader, IncidentCredits, Protocol):
+    """console.py: the dispatchers' list of incidents, and a rescue's timeline."""
+
+
 class IncidentStore(
     IncidentReader,
     IncidentCreation,
     AlertWriter,
     AlertReader,
+    AlertCounts,
     NoticeLeases,
     LapsedNotices,
     StandDowns,
@@ -335,6 +436,8 @@ class IncidentStore(
     AedReroutes,
     Closures,
     CreditAwards,
+    IncidentListing,
+    IncidentCredits,
     CreditHistory,
     Protocol,
 ):

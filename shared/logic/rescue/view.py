@@ -32,6 +32,10 @@ def view_incident(store: ViewStore, caller: Caller, incident_id: str) -> dict[st
         "unanswered": incident.unanswered,
         "outcome": incident.outcome,
         "merged_into": incident.merged_into,
+        # A centre's call (source "dispatch"): where exactly, for whoever goes there.
+        "nature": incident.nature,
+        "address": incident.address,
+        "floor": incident.floor,
         "alerts": [
             {
                 "responder_id": a.responder_id,
@@ -58,6 +62,8 @@ def view_incident(store: ViewStore, caller: Caller, incident_id: str) -> dict[st
             # An anonymous SOS's number is whatever was typed: a dispatcher calls it back with care.
             caller_phone_unverified=(incident.created_by is None) if incident.caller_phone else None,
             note=incident.note,
+            centre_id=incident.centre_id,
+            call_received_at=incident.call_received_at,
             slots={
                 "cpr": incident.slots_cpr,
                 "aed": incident.slots_aed,

@@ -17,7 +17,7 @@ from shared.logic.rescue.notices import (
     record_sent,
     stand_down_the_rest,
 )
-from shared.logic.rescue.policy import Policy, epoch, incident_or_404, once_key
+from shared.logic.rescue.policy import Policy, epoch, incident_or_404, once_key, recount
 from shared.logic.rescue.ports import (
     ALERT_ALREADY,
     ALERT_WRITTEN,
@@ -100,7 +100,9 @@ def redeliver(
     """The workflow's first state (and every later one): finish what the SOS request could not."""
     incident = incident_or_404(store, incident_id)
     delivered = deliver_pending(store, notifier, incident, policy, now)
-    if any(a.notice for a in store.alerts(incident_id)):
+    alerts = store.alerts(incident_id)
+    recount(store, incident, alerts)
+    if any(a.notice for a in alerts):
         raise NoticesPending(f"{incident_id}: notices still pending")
     return {"delivered": delivered}
 
@@ -134,6 +136,8 @@ def dispatch_wave(
     )
     store.set_wave(incident_id, wave)
     failed = deliver(store, notifier, incident, fresh, "alert")
+    if len(already) + len(fresh) > incident.alerted:  # also a retry's, whose alerts are all "already"
+        store.count_alerted(incident_id, len(already) + len(fresh))
     # The last slot may have filled while this wave went out, after that accept stood the others
     # down: stand down the newcomers too (the conditional write keeps it to one each).
     after = store.get(incident_id)
