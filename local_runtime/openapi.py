@@ -15,7 +15,8 @@ TITLE = "Rescue Nearby API"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "Cardiac-arrest SOS to trained volunteers and an AED within minutes. Errors are "
-    '{"error": {"code", "message"}}. Roles come from the cognito:groups claim of the bearer token.'
+    '{"error": {"code", "message"}}. Roles come from the bearer token: its cognito:groups claim in the '
+    "global profile, the OIDC issuer's roles claim (default groups) in the cn profile."
 )
 
 
