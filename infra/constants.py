@@ -90,6 +90,28 @@ Access = Literal["read", "update", "read_write"]
 READ: Access = "read"
 UPDATE: Access = "update"
 READ_WRITE: Access = "read_write"
+# The IAM actions each access level grants on a table (infra/constructs/data.py); on its indexes, reads
+# (an index cannot be written to directly) unless the access is UPDATE. The local runtime enforces the same
+# (local_runtime/iam.py).
+_READ_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+)
+_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+)
+TABLE_ACTIONS: dict[Access, tuple[str, ...]] = {
+    READ: _READ_ACTIONS,
+    UPDATE: ("dynamodb:UpdateItem",),
+    READ_WRITE: (*_READ_ACTIONS, *_WRITE_ACTIONS),
+}
+INDEX_ACTIONS = ("dynamodb:Query", "dynamodb:Scan")
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             SosKeyModel: READ_WRITE,
             AlertModel: READ_WRITE,
             GeoIndexModel: READ_WRITE,
+            EventModel: READ_WRITE,  # a second caller joining: the caller_joined event, with the merge
         },
         direct_publish=True,
         start_rescue=True,
@@ -169,6 +192,9 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             AlertModel: READ_WRITE,
             EventModel: READ_WRITE,
             CreditModel: READ,  # a rescue's timeline shows the points its responders were given
+            # Guard keys: a responder busy from their accept, an event's once-only key, the busy marks
+            # released at a close (shared/logic/rescue: policy.hashed, assignment, closure).
+            SosKeyModel: READ_WRITE,
             # The AED runner's claim (accept), a re-route's claim, and aed_attached taking the AED out of
             # search; in-rescue fault reports suspend the AED.
             GeoIndexModel: READ_WRITE,
@@ -193,6 +219,8 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             CreditModel: READ_WRITE,
             ResponderModel: UPDATE,  # the credit balance, inside the award transaction
             GeoIndexModel: READ_WRITE,  # wave 2's search, and releasing AED claims
+            # Guard keys: wave 2's alert tallies and busy marks, once-only events, releases at the finish.
+            SosKeyModel: READ_WRITE,
             AedModel: READ_WRITE,  # a used AED goes to needs_restock at the close
         },
         direct_publish=True,

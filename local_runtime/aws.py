@@ -179,6 +179,9 @@ def start() -> EmbeddedAws:
     from local_runtime import powertools_threads
 
     powertools_threads.install()  # concurrent instances are threads here: one event each, as in Lambda
+    from local_runtime import iam
+
+    iam.install()  # each function's DynamoDB calls checked against its role, as IAM checks them
     import boto3
     from moto import mock_aws
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from local_runtime import iam
 from shared.routes import AUTHORIZER_FUNCTION, FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 
 MAX_INSTANCES_PER_FUNCTION = 16
@@ -63,7 +64,9 @@ class FunctionPool:
                 fresh = self._new_instance() if self._created < MAX_INSTANCES_PER_FUNCTION else None
             instance = fresh if fresh is not None else self._idle.get()
         try:
-            result: dict[str, Any] = instance.lambda_handler(event, LambdaContext(function_name=self.name))
+            context = LambdaContext(function_name=self.name)
+            with iam.acting_as(self.name):  # its role's DynamoDB permissions apply (local_runtime/iam.py)
+                result: dict[str, Any] = instance.lambda_handler(event, context)
             return result
         finally:
             self._idle.put(instance)

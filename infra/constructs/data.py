@@ -27,20 +27,6 @@ _PROJECTIONS = {
 
 # Item-level actions only: no Scan of whole tables beyond what the read path needs, no DescribeTable
 # (pynamodb knows the schema from the model), no table management.
-READ_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem",
-)
-WRITE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-)
-INDEX_ACTIONS = ("dynamodb:Query", "dynamodb:Scan")
 
 
 def model_schema(model: type[Model]) -> dict[str, Any]:
@@ -109,13 +95,11 @@ class DataTables(Construct):
     def grant(self, grantee: iam.IGrantable, model: type[Model], access: c.Access) -> None:
         """One table for one access level (infra/constants.Access); item-level actions, no wildcard ARNs."""
         table_arn = self.tables[model].table_arn
-        actions = {
-            c.READ: READ_ACTIONS,
-            c.UPDATE: ("dynamodb:UpdateItem",),
-            c.READ_WRITE: (*READ_ACTIONS, *WRITE_ACTIONS),
-        }[access]
+        actions = c.TABLE_ACTIONS[access]
         iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[table_arn])
         index_arns = self.index_arns(model)
         if access != c.UPDATE and index_arns:
             # Queries on the named indexes (an index cannot be written to directly).
-            iam.Grant.add_to_principal(grantee=grantee, actions=list(INDEX_ACTIONS), resource_arns=index_arns)
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=list(c.INDEX_ACTIONS), resource_arns=index_arns
+            )

@@ -109,12 +109,14 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         SosKeyModel: READ_WRITE,
         AlertModel: READ_WRITE,
         GeoIndexModel: READ_WRITE,  # the open incident's point, for a second SOS to join it
+        EventModel: READ_WRITE,  # the caller_joined event written with a merge
     },
     "rescue_incidents": {
         IncidentModel: READ_WRITE,
         AlertModel: READ_WRITE,
         EventModel: READ_WRITE,
         CreditModel: READ,
+        SosKeyModel: READ_WRITE,  # busy marks, once-only events, releases at a close
         GeoIndexModel: READ_WRITE,
         AedModel: READ_WRITE,
         AedReportModel: READ_WRITE,
@@ -127,6 +129,7 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         ResponderModel: UPDATE,
         GeoIndexModel: READ_WRITE,
         AedModel: READ_WRITE,
+        SosKeyModel: READ_WRITE,  # wave 2's alert tallies and busy marks, once-only events
     },
     "dispatch_centres": {DispatchCentreModel: READ_WRITE},
     "dispatch_inbound": {
