@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import abuse, aed_import, cold_start, geo, sos
+from bench import abuse, aed_import, cold_start, dispatch, geo, sos
 from bench.section import Section
 
 # Later sections go beside these: name -> a function returning a Section.
@@ -21,6 +21,7 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "cold_start": cold_start.run,
     "import": aed_import.run,
     "abuse": abuse.run,
+    "dispatch": dispatch.run,
 }
 
 

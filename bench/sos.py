@@ -139,7 +139,8 @@ _HOPS: contextvars.ContextVar[int] = contextvars.ContextVar("bench_sos_hops", de
 class Recorder:
     """Records every botocore call made on behalf of an SOS request (see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, function: str = SOS_FUNCTION) -> None:
+        self.function = function  # whose requests are recorded: the SOS's, or a centre's incidents'
         self.calls: dict[int, list[Call]] = {}
         self.arrived: dict[int, float] = {}
         self._lock = threading.Lock()
@@ -212,7 +213,7 @@ class Recorder:
                     _HOPS.set(max(_HOPS.get(), context.get(_HOPS, 0)))
 
         def tagged_invoke(name: str, event: dict[str, Any]) -> dict[str, Any]:
-            if name != SOS_FUNCTION:
+            if name != recorder.function:
                 return invoke(name, event)
             with recorder._lock:
                 request = recorder._next
@@ -269,6 +270,7 @@ class Measured:
     runs: list[list[Call]]  # instrumented SOS: the request's calls
     setup_s: float
     seconds: float
+    webhooks: int = 0  # status webhooks the registered centre took meanwhile
 
 
 def _job(profile: str = "global") -> Measured:
@@ -291,6 +293,10 @@ def _job(profile: str = "global") -> Measured:
     server = threading.Thread(target=gateway.serve_forever, name="gateway", daemon=True)
     server.start()
     url = f"http://127.0.0.1:{gateway.server_address[1]}/v1/sos"
+    # As `make run`: the status webhooks flow beside the SOS, to a 120 centre whose area holds the demo
+    # (each SOS is an incident.created and more to it): they must not slow the SOS's path.
+    embedded.start_pollers()
+    centre = _listening_centre(f"http://127.0.0.1:{gateway.server_address[1]}")
     sfn = boto3.client("stepfunctions")
     executions = embedded.state_machine_arn.replace(":stateMachine:", ":execution:")
     session = requests.Session()
@@ -359,10 +365,25 @@ def _job(profile: str = "global") -> Measured:
         runs = [recorder.calls.get(r, []) for r in sorted(recorder.arrived)]
     finally:
         gc.callbacks.remove(on_gc)
+        webhooks = len(centre.received)
+        centre.stop()
         gateway.shutdown()
         gateway.server_close()
         embedded.stop()
-    return Measured(wall_ms, gc_ms, warmup_ms, alerted, runs, setup_s, time.monotonic() - started)
+    return Measured(wall_ms, gc_ms, warmup_ms, alerted, runs, setup_s, time.monotonic() - started, webhooks)
+
+
+def _listening_centre(api_url: str) -> Any:
+    """A 120 centre's receiver on a loopback port, registered for Hangzhou (cli/dispatch_simulate.py)."""
+    from cli.api_client import ApiClient
+    from cli.dispatch_simulate import Receiver, register_centre
+
+    admin = ApiClient(
+        api_url, ApiClient(api_url).post("/dev/token", {"sub": "bench", "roles": ["admin"]})["token"]
+    )
+    receiver = Receiver().start()
+    receiver.secret = register_centre(admin, "bench120", receiver.url)
+    return receiver
 
 
 # --- the section ---------------------------------------------------------------------------------
@@ -437,6 +458,8 @@ def summarize(m: Measured, profile: str = "global") -> Section:
         f"  alerts per SOS: median {statistics.median(m.alerted):.0f}, max {max(m.alerted)}; "
         f"{sum(1 for a in m.alerted if a == 0)} of {len(m.alerted)} alerted nobody",
         "  each SOS met an idle platform (the previous incident's workflow parked in its first wait).",
+        f"  the status webhooks ran beside them, as with `make run`: a 120 centre covering the demo took "
+        f"{m.webhooks} (incident.created, incident.alerting...) during the section",
         "  moto's latency is not DynamoDB's or SNS's: these times compare versions of this code, not clouds.",
         f"  sos section: {m.setup_s:.0f} s to start and seed, {m.seconds:.0f} s in all",
     ]

@@ -59,9 +59,20 @@ class ApiClient:
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, body)
 
-    def request(self, method: str, path: str, body: Any = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """``body`` sent as JSON, or ``raw`` as it is (bytes someone signed); ``headers`` added."""
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {"Accept": "application/json"}
+        if raw is not None:
+            data = raw.encode("utf-8")
+        headers = {"Accept": "application/json", **(headers or {})}
         if data is not None:
             headers["Content-Type"] = "application/json"
         if self.token:

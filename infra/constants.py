@@ -24,7 +24,7 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
-from shared.dal.models.dispatch import DispatchCentreModel
+from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
@@ -79,6 +79,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("CertificateNumbersTable", CertificateNumberModel, "CERTIFICATE_NUMBERS_TABLE"),
     TableSpec("CertificateRemindersTable", CertificateReminderModel, "CERTIFICATE_REMINDERS_TABLE"),
     TableSpec("DispatchCentresTable", DispatchCentreModel, "DISPATCH_CENTRES_TABLE"),
+    TableSpec("DispatchDeliveriesTable", DeliveryModel, "DISPATCH_DELIVERIES_TABLE"),
 )
 
 # How a function may use a table (infra/constructs/data.py turns each into IAM actions):
@@ -112,6 +113,14 @@ TABLE_ACTIONS: dict[Access, tuple[str, ...]] = {
     READ_WRITE: (*_READ_ACTIONS, *_WRITE_ACTIONS),
 }
 INDEX_ACTIONS = ("dynamodb:Query", "dynamodb:Scan")
+# What Lambda's event source mapping reads a table's DynamoDB stream with, through the function's role
+# (infra/constructs/dispatch_webhooks.py): on that stream's ARN only, never Resource "*".
+STREAM_READ_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,10 @@ class FunctionGrants:
     # prefix (DISPATCH_SECRET_PREFIX): "read" GetSecretValue (verifying a centre's calls); "issue" also
     # CreateSecret and PutSecretValue (registering a centre, rotating its secret).
     centre_secrets: Literal["read", "issue"] | None = None
+    # The status webhooks' FIFO queue of changed incidents (infra/constructs/dispatch_webhooks.py): "send"
+    # queues runs (sqs:SendMessage); "consume" is the queue's event source (receive, delete, change a
+    # message's visibility: the back-off) and may park a message on the dead-letter queue (SendMessage).
+    status_changes: Literal["send", "consume"] | None = None
 
     @property
     def sends_messages(self) -> bool:
@@ -228,8 +241,30 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         resume_rescue=True,
         dispatch_settings=True,
     ),
-    # The 120 link (docs/dispatch.md). Registration: the centres' table and their secrets, nothing else.
-    "dispatch_centres": FunctionGrants(tables={DispatchCentreModel: READ_WRITE}, centre_secrets="issue"),
+    # The 120 link (docs/dispatch.md). Registration: the centres' table and their secrets; the status
+    # webhooks' log (the admin's list of deliveries, a replay) and a run queued for a replayed one.
+    "dispatch_centres": FunctionGrants(
+        tables={DispatchCentreModel: READ_WRITE, DeliveryModel: READ_WRITE},
+        centre_secrets="issue",
+        status_changes="send",
+    ),
+    # The status webhooks (shared.routes.STREAM_SOURCES, QUEUE_SOURCES). The trigger reads the incidents'
+    # and events' streams (the event source mappings' rights) and queues runs, nothing else.
+    "dispatch_changes": FunctionGrants(status_changes="send"),
+    # The runs: the incident, its alerts and events read as they stand, the centres and their secrets
+    # read, the log written; the queue's messages taken (their visibility set to the back-off) and a
+    # webhook that failed for 24 h parked on the dead-letter queue.
+    "dispatch_webhooks": FunctionGrants(
+        tables={
+            IncidentModel: READ,
+            AlertModel: READ,
+            EventModel: READ,
+            DispatchCentreModel: READ,
+            DeliveryModel: READ_WRITE,
+        },
+        centre_secrets="read",
+        status_changes="consume",
+    ),
     # A centre's signed calls: the centre and its secret read, then the SOS's path (the incident and its
     # keys, wave 1's alerts and SMS/push, the workflow started, the merge index written) or a dispatcher's
     # ems_arrived event and close (the workflow resumed).
@@ -327,6 +362,28 @@ FUNCTION_TIMEOUT_S = 10  # well under API Gateway's 29 s integration limit
 SCHEDULED_FUNCTION_TIMEOUT_S = 300
 SCHEDULE_RETRY_ATTEMPTS = 3
 SCHEDULE_MAX_EVENT_AGE_S = 6 * 3600  # a daily job still worth running late, never a day late
+# Functions fed by event sources (shared.routes.EVENT_FUNCTIONS): no caller waits on them, each has its own
+# timeout. dispatch_changes queues a stream batch (at most 100 records: 10 SendMessageBatch calls);
+# dispatch_webhooks posts an incident's webhooks one after another, up to ~15 at
+# shared.logic.dispatch.outbound.POST_TIMEOUT_S (5 s) each, and leaves the rest to a run of its own.
+EVENT_FUNCTION_TIMEOUTS_S: dict[str, int] = {"dispatch_changes": 30, "dispatch_webhooks": 90}
+
+# Status webhooks to the 120 dispatch centres (infra/constructs/dispatch_webhooks.py).
+# The FIFO queue of changed incidents: a message stays invisible 6 times the consuming function's timeout
+# while a batch runs (AWS's advice for a Lambda event source), and is kept 4 days (SQS's default; a
+# webhook's tries last 24 h, SQS counts retention from the send). After STATUS_CHANGES_MAX_RECEIVES
+# receives SQS moves it to the parked queue: a backstop, the code parks a webhook itself after 24 h (at
+# most hourly tries, some 30 receives).
+STATUS_CHANGES_VISIBILITY_FACTOR = 6
+STATUS_CHANGES_RETENTION_DAYS = 4
+STATUS_CHANGES_MAX_RECEIVES = 60
+STATUS_PARKED_RETENTION_DAYS = 14  # SQS's longest: ops read, fix and replay what was parked
+STATUS_STREAM_FAILURES_RETENTION_DAYS = 14
+# The streams' mappings to dispatch_changes: batches of up to 100 records, handed over as soon as read
+# (no batching window: a centre hears within seconds), a failing batch split in two and retried at most
+# this many times, then described on the stream-failures queue (alarmed) and skipped.
+STATUS_STREAM_BATCH_SIZE = 100
+STATUS_STREAM_RETRY_ATTEMPTS = 10
 # Log groups of the functions, the API access log and the workflow (an aws_logs.RetentionDays member name;
 # this module stays free of aws_cdk so `python -m infra.wheels` starts no jsii runtime).
 LOG_RETENTION = "SIX_MONTHS"

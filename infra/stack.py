@@ -15,6 +15,7 @@ from infra.constructs.alarms import OpsAlarms
 from infra.constructs.api import RestApi
 from infra.constructs.data import DataTables
 from infra.constructs.dispatch import DispatchCentres
+from infra.constructs.dispatch_webhooks import StatusWebhooks
 from infra.constructs.functions import Functions
 from infra.constructs.identity import CognitoIdentity, OidcIdentity, oauth_callback_urls, ses_sender
 from infra.constructs.notifications import (
@@ -99,6 +100,8 @@ class RescueNearbyStack(cdk.Stack):
         CheckinSecret(self, "CheckinSecret").connect(functions.functions)
         # The 120 link: the dispatch centres' signing secrets (one per centre, made at run time).
         DispatchCentres(self, "DispatchCentres").connect(functions.functions)
+        # Status webhooks to the centres: the incidents' and events' streams, the FIFO queue of changes.
+        webhooks = StatusWebhooks(self, "StatusWebhooks", data=data, functions=functions.functions)
         # cn: the SMS and push providers' credentials, for the functions that send only.
         providers = ProviderCredentials(self, "ProviderCredentials") if profile.china else None
         if providers is not None:
@@ -115,6 +118,8 @@ class RescueNearbyStack(cdk.Stack):
             dead_letter_queues={
                 "Schedules": schedules.dead_letters,
                 "ScheduledRunFailures": schedules.failed_runs,
+                "StatusWebhooksParked": webhooks.parked,
+                "StatusStreamFailures": webhooks.stream_failures,
             },
             push_applications=push,
             endpoint=ops_endpoint,
@@ -131,4 +136,8 @@ class RescueNearbyStack(cdk.Stack):
         cdk.CfnOutput(self, "DispatchTopicArn", value=notifications.dispatch_topic.topic_arn)
         cdk.CfnOutput(self, "AedUpkeepTopicArn", value=notifications.upkeep_topic.topic_arn)
         cdk.CfnOutput(self, "OpsAlarmsTopicArn", value=alarms.topic.topic_arn)
+        # The status webhooks' runbook (docs/deploy.md, Alarms): what ops read, and where a run is queued.
+        cdk.CfnOutput(self, "StatusChangesQueueUrl", value=webhooks.changes.queue_url)
+        cdk.CfnOutput(self, "StatusParkedQueueUrl", value=webhooks.parked.queue_url)
+        cdk.CfnOutput(self, "StatusStreamFailuresQueueUrl", value=webhooks.stream_failures.queue_url)
         cdk.CfnOutput(self, "RescueDashboardName", value=alarms.dashboard.dashboard_name)

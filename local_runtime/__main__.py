@@ -23,6 +23,7 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8080"))
     host = os.environ.get("HOST", "127.0.0.1")
     embedded = aws.start()
+    embedded.start_pollers()  # the status webhooks to dispatch centres, as Lambda's event sources feed them
     uploads = aws.serve_photo_uploads(host)
 
     from local_runtime.gateway import Gateway

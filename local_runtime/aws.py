@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 LOCAL_ENV = {
@@ -45,6 +45,15 @@ class EmbeddedAws:
     dispatch_topic_arn: str
     state_machine_arn: str
     providers: Any = None  # the cn profile's provider stand-ins (local_runtime/providers/local.py)
+    pollers: list[Any] = field(default_factory=list)
+
+    def start_pollers(self) -> None:
+        """Streams and queues to their functions, as Lambda's event source mappings (the status webhooks
+        to dispatch centres): `make run` starts them; a test that needs them asks."""
+        from local_runtime import lambda_adapter, pollers
+
+        if not self.pollers:
+            self.pollers = pollers.start(lambda_adapter.invoke)
 
     def stop(self) -> None:
         """End every execution, then the mock. An execution that outlived the mock would go on calling
@@ -52,6 +61,9 @@ class EmbeddedAws:
         (http://localhost:5000) or to the real cn-north-1 endpoints, and logs each failure as a
         States.Runtime error with the state's whole dump; after the next start it would run against
         another test's tables."""
+        from local_runtime import pollers
+
+        pollers.stop(self.pollers)
         try:
             with _aborts_unlogged():
                 leftover = self._end_executions()
@@ -247,12 +259,43 @@ def start() -> EmbeddedAws:
     state_machine_arn = boto3.client("stepfunctions").create_state_machine(
         name="rescue-nearby-rescue", definition=definition, roleArn=role, type="STANDARD"
     )["stateMachineArn"]
+    # The status webhooks' queues, with infra/constructs/dispatch_webhooks.py's settings: FIFO, the dead
+    # letters' too.
+    from infra import constants as c
+
+    day_s = 86400
+    sqs = boto3.client("sqs")
+    parked_url = sqs.create_queue(
+        QueueName="rescue-nearby-status-parked.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "MessageRetentionPeriod": str(c.STATUS_PARKED_RETENTION_DAYS * day_s),
+        },
+    )["QueueUrl"]
+    parked_arn = sqs.get_queue_attributes(QueueUrl=parked_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    changes_url = sqs.create_queue(
+        QueueName="rescue-nearby-status-changes.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "VisibilityTimeout": str(
+                c.EVENT_FUNCTION_TIMEOUTS_S["dispatch_webhooks"] * c.STATUS_CHANGES_VISIBILITY_FACTOR
+            ),
+            "MessageRetentionPeriod": str(c.STATUS_CHANGES_RETENTION_DAYS * day_s),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": parked_arn, "maxReceiveCount": c.STATUS_CHANGES_MAX_RECEIVES}
+            ),
+        },
+    )["QueueUrl"]
     # The check-in signing key, generated per run as CDK generates it per deployment.
     checkin_secret_arn = boto3.client("secretsmanager").create_secret(
         Name="rescue-nearby-checkin-signing", SecretString=secrets.token_urlsafe(48)
     )["ARN"]
     # The handlers read these like any other setting: set them before the first handler imports.
     os.environ["CHECKIN_SECRET_ID"] = checkin_secret_arn
+    os.environ["STATUS_CHANGES_QUEUE_URL"] = changes_url
+    os.environ["STATUS_PARKED_QUEUE_URL"] = parked_url
     os.environ["DISPATCH_TOPIC_ARN"] = topic_arn
     os.environ["UPKEEP_TOPIC_ARN"] = upkeep_topic_arn
     os.environ["RESCUE_STATE_MACHINE_ARN"] = state_machine_arn

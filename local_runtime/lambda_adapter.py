@@ -18,6 +18,11 @@ def function_name(module: str) -> str:
     return FUNCTION_PREFIX + module.replace("_", "-")
 
 
+def invoke(module: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The function's real handler on this event (the pollers' way in, as the workflow's tasks')."""
+    return _functions.invoke(module, event)
+
+
 def install() -> None:
     from moto.awslambda.models import LambdaFunction
 

@@ -14,7 +14,13 @@ from types import ModuleType
 from typing import Any
 
 from local_runtime import iam
-from shared.routes import AUTHORIZER_FUNCTION, FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
+from shared.routes import (
+    AUTHORIZER_FUNCTION,
+    EVENT_FUNCTIONS,
+    FUNCTIONS,
+    SCHEDULED_FUNCTIONS,
+    WORKFLOW_FUNCTIONS,
+)
 
 MAX_INSTANCES_PER_FUNCTION = 16
 
@@ -73,8 +79,8 @@ class FunctionPool:
 
 
 class Functions:
-    """Every function of the route table, the workflow, the schedules and the API's authorizer, warmed on
-    first use."""
+    """Every function of the route table, the workflow, the schedules, the event sources and the API's
+    authorizer, warmed on first use."""
 
     def __init__(self) -> None:
         self.pools = {
@@ -83,6 +89,7 @@ class Functions:
                 *FUNCTIONS,
                 *WORKFLOW_FUNCTIONS,
                 *SCHEDULED_FUNCTIONS,
+                *EVENT_FUNCTIONS,
                 AUTHORIZER_FUNCTION,
             )
         }

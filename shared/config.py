@@ -88,6 +88,15 @@ class Settings:
     # 1: a centre's callback_url may be http://127.0.0.1:<port> or http://localhost:<port> (the local runtime,
     # whose 120 stand-in listens on loopback); 0 (every deployment): https only.
     dispatch_loopback_callbacks: int = setting("DISPATCH_LOOPBACK_CALLBACKS", 0, ge=0, le=1)
+    # Status webhooks to the centres (shared/logic/dispatch/outbound.py): what was sent or is due, the FIFO
+    # queue of incidents that changed (one message group per incident: its webhooks go out in order), and
+    # the dead-letter queue a webhook is parked in after 24 h of failed tries (an alarm watches it).
+    dispatch_deliveries_table: str = setting("DISPATCH_DELIVERIES_TABLE", "rescue-nearby-dispatch-deliveries")
+    status_changes_queue_url: str = setting("STATUS_CHANGES_QUEUE_URL", "")
+    status_parked_queue_url: str = setting("STATUS_PARKED_QUEUE_URL", "")
+    # The first retry of a status webhook after this many seconds, doubling to an hour at most (tests
+    # shorten it, as they shorten the waves' wait).
+    webhook_first_retry_s: int = setting("WEBHOOK_FIRST_RETRY_SECONDS", 30, ge=1, le=3600)
     rescue_state_machine_arn: str = setting("RESCUE_STATE_MACHINE_ARN", "")
     # SNS mobile platform applications by app platform, as JSON: {"fcm": "arn:...", "apns": "arn:..."}.
     # They hold the push credentials (FCM key, APNs certificate), so ops create them outside the stack.

@@ -81,6 +81,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/aeds/{aed_id}/restock", "aed_faults", frozenset({"aed_manager", "admin"})),
     # The 120 link (docs/dispatch.md): centres registered by admins; incidents and updates signed by a centre
     Route("PUT", "/v1/dispatch/centres/{centre_id}", "dispatch_centres", frozenset({"admin"})),
+    Route("GET", "/v1/dispatch/centres/{centre_id}/deliveries", "dispatch_centres", frozenset({"admin"})),
+    Route(
+        "POST",
+        "/v1/dispatch/centres/{centre_id}/deliveries/{delivery_id}/replay",
+        "dispatch_centres",
+        frozenset({"admin"}),
+    ),
     Route("POST", "/v1/dispatch/centres/{centre_id}/incidents", "dispatch_inbound", None, signed=True),
     Route(
         "POST",
@@ -149,6 +156,39 @@ SCHEDULES: tuple[Schedule, ...] = (
 SCHEDULED_FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.function for s in SCHEDULES))
 
 FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys(r.function for r in ROUTES))
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A function fed by DynamoDB Streams: a Lambda event source mapping per table in the cloud
+    (infra/constructs/dispatch_webhooks.py), a poller of the embedded tables' streams on one machine
+    (local_runtime/pollers.py). ``tables``: the tables' setting names (shared.config.Settings)."""
+
+    function: str
+    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """A function fed by an SQS queue (``queue``: the setting naming the queue's URL), in batches of up
+    to ``batch_size``, reporting the messages that failed (the rest are deleted)."""
+
+    function: str
+    queue: str
+    batch_size: int
+
+
+# The status webhooks to dispatch centres (docs/dispatch.md): a change to an incident or its events wakes
+# dispatch_changes, which queues the incident on a FIFO queue (one group per incident); dispatch_webhooks
+# takes the queue in order and posts what the centres have not yet heard. Never on the SOS's path.
+STREAM_SOURCES: tuple[StreamSource, ...] = (
+    StreamSource("dispatch_changes", ("incidents_table", "events_table")),
+)
+QUEUE_SOURCES: tuple[QueueSource, ...] = (QueueSource("dispatch_webhooks", "status_changes_queue_url", 10),)
+EVENT_FUNCTIONS: tuple[str, ...] = (
+    *(s.function for s in STREAM_SOURCES),
+    *(q.function for q in QUEUE_SOURCES),
+)
 
 # The API's Lambda TOKEN authorizer in the cn profile (an OIDC issuer's JWTs): API Gateway calls it
 # before every non-anonymous route; the local gateway does the same in both profiles.

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         DynamoResponderCertificates,
     )
     from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
+    from shared.dal.dispatch_deliveries import DynamoDeliveryLog
     from shared.dal.dispatch_secrets import SecretsManagerCentreSecrets
     from shared.dal.geo_index import DynamoGeoIndex
     from shared.dal.rescue import GeoAedClaims
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from shared.logic.rescue.ports import IncidentStore, Notifier
     from shared.messaging.aed_upkeep import SnsUpkeepNotices
     from shared.messaging.channels import PushChannel, SmsChannel
+    from shared.messaging.webhooks import CallbackPoster, SqsChangesQueue, SqsParkedQueue
     from shared.workflow import StepFunctionsWorkflow
 
 # The one client policy, set by the SOS path, which cannot wait: standard retries (exponential backoff
@@ -266,6 +268,39 @@ def centre_secrets() -> SecretsManagerCentreSecrets:
     from shared.dal.dispatch_secrets import SecretsManagerCentreSecrets
 
     return SecretsManagerCentreSecrets(secrets_manager(), settings().dispatch_secret_prefix)
+
+
+@_store
+def delivery_log() -> DynamoDeliveryLog:
+    from shared.dal.dispatch_deliveries import DynamoDeliveryLog
+
+    return DynamoDeliveryLog()
+
+
+@cache
+def sqs() -> Any:
+    return _client("sqs")
+
+
+@cache
+def status_changes() -> SqsChangesQueue:
+    from shared.messaging.webhooks import SqsChangesQueue
+
+    return SqsChangesQueue(sqs(), settings().status_changes_queue_url)
+
+
+@cache
+def parked_webhooks() -> SqsParkedQueue:
+    from shared.messaging.webhooks import SqsParkedQueue
+
+    return SqsParkedQueue(sqs(), settings().status_parked_queue_url)
+
+
+@cache
+def callback_poster() -> CallbackPoster:
+    from shared.messaging.webhooks import CallbackPoster
+
+    return CallbackPoster()
 
 
 # --- responders ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ prepare_environment()
 # The rescue workflow's waits, short enough for tests (deployments use the contract's 60 s waves).
 os.environ.setdefault("WAVE_WAIT_SECONDS", "1")
 os.environ.setdefault("INCIDENT_EXPIRE_SECONDS", "120")
+os.environ.setdefault("WEBHOOK_FIRST_RETRY_SECONDS", "1")  # a status webhook's first retry (30 s deployed)
 _TRAVEL = pytest.StashKey[Any]()
 
 

@@ -44,6 +44,26 @@ from shared.observability import (
 MINUTE = cdk.Duration.minutes(1)
 FIVE_MINUTES = cdk.Duration.minutes(5)
 RUNBOOK = "Runbook: docs/deploy.md, Alarms."
+# What a message in a dead-letter queue means and what to do, by its label in ``dead_letter_queues``; the
+# others are the schedules' (infra/constructs/schedules.py).
+SCHEDULED_DEAD_LETTERS = (
+    "a scheduled run that did not happen or failed. Read the message (event and error), fix, re-run it, "
+    "then delete the message."
+)
+DEAD_LETTERS: dict[str, str] = {
+    "StatusWebhooksParked": (
+        "a status webhook to a 120 dispatch centre failed for 24 h and was parked (or SQS gave up on an "
+        "incident's run after 60 receives): the centre did not hear that status. Read the message (centre, "
+        "delivery, last result), fix the centre's callback or tell the centre, replay the delivery (admin "
+        "API), then delete the message."
+    ),
+    "StatusStreamFailures": (
+        "changes to incidents or their events were not queued for the status webhooks (dispatch_changes "
+        "failed through its retries): the centres hear of those incidents at their next change only. Read "
+        "the message (stream, shard, the batch's arrival times), fix the cause, queue a run for each "
+        "incident changed in that window, then delete the message."
+    ),
+}
 # SNS reports SMS published straight to phone numbers (not through a topic) under this dimension.
 SMS_DIMENSIONS = {"PhoneNumber": "PhoneNumber"}
 
@@ -252,8 +272,8 @@ class OpsAlarms(Construct):
                 f"DeadLetters{label}",
                 queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
                 1,
-                f"A message waits in the {label} dead-letter queue: a scheduled run that did not happen or "
-                "failed. Read the message (event and error), fix, re-run it, then delete the message.",
+                f"A message waits in the {label} dead-letter queue: "
+                + DEAD_LETTERS.get(label, SCHEDULED_DEAD_LETTERS),
             )
         self.dashboard = self._dashboard(stack, sos, push_applications)
 

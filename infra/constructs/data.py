@@ -1,4 +1,6 @@
-"""The DynamoDB tables, derived from the pynamodb models so CloudFormation and the code cannot drift."""
+"""The DynamoDB tables, derived from the pynamodb models so CloudFormation and the code cannot drift: keys,
+indexes, TTL, and a stream where the model's Meta asks for one (``stream_view_type``, which is also what
+pynamodb and the local runtime create the table with)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ _PROJECTIONS = {
     "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
     "INCLUDE": dynamodb.ProjectionType.INCLUDE,
 }
+_STREAM_VIEWS = {
+    "KEYS_ONLY": dynamodb.StreamViewType.KEYS_ONLY,
+    "NEW_IMAGE": dynamodb.StreamViewType.NEW_IMAGE,
+    "OLD_IMAGE": dynamodb.StreamViewType.OLD_IMAGE,
+    "NEW_AND_OLD_IMAGES": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+}
 
 # Item-level actions only: no Scan of whole tables beyond what the read path needs, no DescribeTable
 # (pynamodb knows the schema from the model), no table management.
@@ -32,6 +40,12 @@ _PROJECTIONS = {
 def model_schema(model: type[Model]) -> dict[str, Any]:
     """What pynamodb sends to CreateTable for this model (the local runtime creates tables the same way)."""
     return dict(model._get_schema())
+
+
+def stream_view(model: type[Model]) -> str | None:
+    """The stream the model's Meta asks for (pynamodb's ``stream_view_type``), or None: no stream."""
+    view = getattr(model.Meta, "stream_view_type", None)
+    return str(view) if view is not None else None
 
 
 def _key(schema: Mapping[str, Any], key_schema: Iterable[Mapping[str, str]], key_type: str) -> Any:
@@ -71,6 +85,7 @@ class DataTables(Construct):
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             time_to_live_attribute=TTL_ATTRIBUTES.get(model),
+            stream=_STREAM_VIEWS[view] if (view := stream_view(model)) is not None else None,
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
@@ -103,3 +118,17 @@ class DataTables(Construct):
             iam.Grant.add_to_principal(
                 grantee=grantee, actions=list(c.INDEX_ACTIONS), resource_arns=index_arns
             )
+
+    def stream_arn(self, model: type[Model]) -> str:
+        """The ARN of the model's table's stream (its Meta's ``stream_view_type``)."""
+        arn = self.tables[model].table_stream_arn
+        if stream_view(model) is None or arn is None:
+            raise ValueError(f"{model.__name__} has no stream: give its Meta a stream_view_type")
+        return arn
+
+    def grant_stream_read(self, grantee: iam.IGrantable, model: type[Model]) -> iam.Grant:
+        """What a Lambda event source mapping reads the table's stream with (constants.STREAM_READ_ACTIONS),
+        on that stream's ARN only (the L2 grant would add dynamodb:ListStreams on "*")."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(c.STREAM_READ_ACTIONS), resource_arns=[self.stream_arn(model)]
+        )

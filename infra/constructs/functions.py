@@ -1,6 +1,8 @@
 """The Lambda functions: one per folder under functions/ named in shared.routes.FUNCTIONS (reached by
 routes), shared.routes.WORKFLOW_FUNCTIONS (invoked by the rescue state machine) or
-shared.routes.SCHEDULED_FUNCTIONS (invoked on a clock: infra/constructs/schedules.py).
+shared.routes.SCHEDULED_FUNCTIONS (invoked on a clock: infra/constructs/schedules.py) or
+shared.routes.EVENT_FUNCTIONS (fed by DynamoDB streams and an SQS queue:
+infra/constructs/dispatch_webhooks.py).
 
 Every function ships the same code asset (the functions/ and shared/ packages) and the same dependency
 layer, runs on Python 3.13 on the profile's architecture (arm64 in the global profile, x86_64 by default in
@@ -31,12 +33,14 @@ from infra.constructs.rescue import RescueWorkflow
 from infra.layer import dependencies_code, function_code
 from infra.profile import GLOBAL_PROFILE, Profile
 from shared.config import default_value, env_name
-from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
+from shared.routes import EVENT_FUNCTIONS, FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 ARCHITECTURE = ARCHITECTURES[GLOBAL_PROFILE.architecture]
-ALL_FUNCTIONS: tuple[str, ...] = tuple(dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)))
+ALL_FUNCTIONS: tuple[str, ...] = tuple(
+    dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS, *EVENT_FUNCTIONS))
+)
 
 # Settings (shared/config.py field names) written into the environment at their code defaults, so a
 # deployment sees and tunes them in one place: every function's, and the rescue Policy's, which the sos,
@@ -173,6 +177,11 @@ class Functions(Construct):
         stale = [name for name in c.FUNCTION_GRANTS if name not in ALL_FUNCTIONS]
         if stale:
             raise ValueError(f"infra/constants.FUNCTION_GRANTS names functions that do not exist: {stale}")
+        untimed = [name for name in EVENT_FUNCTIONS if name not in c.EVENT_FUNCTION_TIMEOUTS_S]
+        if untimed:
+            raise ValueError(
+                f"event source functions without infra/constants.EVENT_FUNCTION_TIMEOUTS_S: {untimed}"
+            )
 
         self.layer = lambda_.LayerVersion(
             self,
@@ -208,13 +217,19 @@ class Functions(Construct):
                 handler=f"functions.{name}.handler.lambda_handler",
                 environment=environment,
                 timeout_s=(
-                    c.SCHEDULED_FUNCTION_TIMEOUT_S if name in SCHEDULED_FUNCTIONS else c.FUNCTION_TIMEOUT_S
+                    c.SCHEDULED_FUNCTION_TIMEOUT_S
+                    if name in SCHEDULED_FUNCTIONS
+                    else c.EVENT_FUNCTION_TIMEOUTS_S[name]
+                    if name in EVENT_FUNCTIONS
+                    else c.FUNCTION_TIMEOUT_S
                 ),
                 description=(
                     f"Rescue Nearby: {name} (rescue workflow steps)"
                     if name in WORKFLOW_FUNCTIONS
                     else f"Rescue Nearby: {name} (scheduled)"
                     if name in SCHEDULED_FUNCTIONS
+                    else f"Rescue Nearby: {name} (status webhooks)"
+                    if name in EVENT_FUNCTIONS
                     else f"Rescue Nearby: {name} routes"
                 ),
                 wildcard_reason=_role_wildcard_reason(name, grants, profile),

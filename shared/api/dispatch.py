@@ -4,7 +4,7 @@ sends, signed (an incident, an update), with the Standard Webhooks headers as th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from pydantic import AwareDatetime, BaseModel, Field, Strict, StringConstraints
@@ -126,3 +126,29 @@ class CentreUpdateAnswer(BaseModel):
     type: str
     status: str
     outcome: str | None = None
+
+
+class Delivery(BaseModel):
+    delivery_id: str = Field(description="The webhook-id it is sent under, the same on every try and replay")
+    incident_id: str
+    type: str = Field(description="incident.created, incident.alerting, responder.accepted, ...")
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int = Field(description="Tries since it was last due (its creation or a replay)")
+    created_at: datetime
+    last_attempt_at: datetime | None = None
+    last_result: str | None = Field(
+        None, description='How the last try went: "HTTP 503", "timed out after 5 s"...'
+    )
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = Field(None, description="When it was parked, after 24 h of failed tries")
+    replays: int
+    payload: dict[str, Any] = Field(description="The webhook's body as sent: {type, timestamp, data}")
+
+
+class ReplayBody(Body):
+    reason: Text | None = Field(None, description="Why it is sent again (kept in the function's log)")
+
+
+class DeliveryList(BaseModel):
+    items: list[Delivery]
+    next_token: str | None = Field(None, description="Absent on the last page")

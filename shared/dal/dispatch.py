@@ -3,6 +3,8 @@ and a centre's once-only keys in the rescue loop's key table (``DynamoCentreKeys
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
@@ -17,12 +19,34 @@ from shared.logic.rescue.ports import GuardKey
 stored(DispatchCentre, DispatchCentreModel)
 
 
+RECENT_S = 60.0  # how old a centre read may be on its calls' path (inbound.authenticate re-reads on refusal)
+
+
 class DynamoDispatchCentres:
+    def __init__(self) -> None:
+        self._recent: dict[str, tuple[float, DispatchCentre]] = {}
+        self._lock = threading.Lock()
+
     def get(self, centre_id: str) -> DispatchCentre | None:
         try:
-            return from_model(DispatchCentre, DispatchCentreModel.get(centre_id, consistent_read=True))
+            centre = from_model(DispatchCentre, DispatchCentreModel.get(centre_id, consistent_read=True))
         except DoesNotExist:
             return None
+        with self._lock:
+            self._recent[centre_id] = (time.monotonic(), centre)
+        return centre
+
+    def get_recent(self, centre_id: str) -> DispatchCentre | None:
+        with self._lock:
+            held = self._recent.get(centre_id)
+        if held is not None and time.monotonic() - held[0] < RECENT_S:
+            return held[1]
+        return self.get(centre_id)
+
+    def all(self) -> list[DispatchCentre]:
+        """Every centre: a Scan, of a table of a handful of items (one per 120 centre) that grows with
+        the number of centres, never with the city's incidents or people."""
+        return [from_model(DispatchCentre, m) for m in DispatchCentreModel.scan(consistent_read=True)]
 
     def save_details(
         self, centre_id: str, name: str, callback_url: str, area: list[float], now: datetime

@@ -5,10 +5,7 @@ the responders' ``CreditHistory``."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -32,6 +29,7 @@ from shared.dal.models.rescue import (
     SosKeyModel,
 )
 from shared.dal.models.responders import ResponderModel
+from shared.dal.paging import NOT_OURS, page_token, read_token
 from shared.errors import Conflict, ValidationFailed
 from shared.logic.concurrency import together
 from shared.logic.ports import AED_USABLE, CLAIM, Credit
@@ -131,27 +129,12 @@ def listing_of(status: str) -> str | None:
     return CLOSED if status == "closed" else None if status == "merged" else OPEN
 
 
-def _page_token(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
 def _start_key(token: str, listing: str, since: datetime | None) -> dict[str, Any]:
     """The Query's ExclusiveStartKey from a token of this very list whose place the query still reaches
     (created at ``since`` or later), else ValidationFailed: DynamoDB would refuse a key of another list
     or outside the query's range, and that must be a 422, not a 500."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error) as error:
-        raise ValidationFailed("next_token: not a token this API issued") from error
-    valid = (
-        isinstance(key, dict)
-        and set(key) == _TOKEN_KEYS
-        and all(
-            isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
-            for v in key.values()
-        )
-        and key["listing"]["S"] == listing
-    )
+    key = read_token(token, _TOKEN_KEYS)
+    valid = key["listing"]["S"] == listing
     if valid:
         try:
             created = IncidentModel.created_at.deserialize(key["created_at"]["S"])
@@ -160,8 +143,8 @@ def _start_key(token: str, listing: str, since: datetime | None) -> dict[str, An
         else:
             valid = since is None or created >= since
     if not valid:
-        raise ValidationFailed("next_token: not a token this API issued")
-    return dict(key)
+        raise ValidationFailed(NOT_OURS)
+    return key
 
 
 # For callers that write an alert outside a wave (tools, tests): no caps; a busy responder still refused.
@@ -376,7 +359,7 @@ class DynamoIncidents:
         last: dict[str, Any] | None = None
         for model in results:
             if len(items) == limit:
-                return IncidentPage(items, _page_token(last or {}))
+                return IncidentPage(items, page_token(last or {}))
             items.append(from_model(IncidentSummary, model))
             last = results.last_evaluated_key  # in the middle of a page: this very item's keys
         return IncidentPage(items, None)
@@ -645,7 +628,10 @@ class DynamoIncidents:
             with TransactWrite(connection=self._connection) as tx:
                 tx.update(
                     IncidentModel(incident_id=incident_id),
-                    actions=[IncidentModel.credits_awarded.set(True)],
+                    actions=[
+                        IncidentModel.credits_awarded.set(True),
+                        IncidentModel.credits_points.set(sum(totals.values())),
+                    ],
                     condition=(IncidentModel.status == "closed")
                     & IncidentModel.credits_awarded.does_not_exist(),
                 )

@@ -10,7 +10,7 @@ from shared.dal.models.aed_faults import AedReportModel
 from shared.dal.models.aed_registry import AedModel
 from shared.dal.models.aed_upkeep import AedInspectionModel, UpkeepReminderModel
 from shared.dal.models.certification import CERTIFICATION_MODELS, CertificateReminderModel
-from shared.dal.models.dispatch import DispatchCentreModel
+from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
@@ -23,6 +23,7 @@ TTL_ATTRIBUTES: dict[type[Model], str] = {
     EventModel: "expires_at",
     UpkeepReminderModel: "expires_at",
     CertificateReminderModel: "expires_at",
+    DeliveryModel: "expires_at",
 }
 ALL_MODELS: tuple[type[Model], ...] = (
     ResponderModel,
@@ -39,4 +40,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     *TEACHING_MODELS,
     *CERTIFICATION_MODELS,
     DispatchCentreModel,
+    DeliveryModel,
 )

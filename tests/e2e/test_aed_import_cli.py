@@ -4,65 +4,28 @@ runtime in a subprocess (started as `SEED_DEMO=0 make run` starts it), on a slic
 from __future__ import annotations
 
 import csv
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cli.registries import taiwan_mohw
+from tests.e2e.runtime import free_port, running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = Path(sys.executable).parent / "rescue-nearby"  # the console script pyproject installs
 TAIWAN = ROOT / "tests" / "data" / "taiwan_aed_registry_2018.csv"
-READY_DEADLINE_S = 90
 SLICE_ROWS = 400  # the file's first rows: aircraft, hotels, schools... and one AED repeated
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def api_url() -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "SEED_DEMO": "0", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local_runtime"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline, banner = time.monotonic() + READY_DEADLINE_S, []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        banner.append(line)
-        if "Ctrl-C stops it" in line:
-            break
-    else:
-        process.kill()
-        raise AssertionError("the local runtime did not come up:\n" + "".join(banner))
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def api_url(tmp_path_factory) -> Iterator[str]:
+    with running(tmp_path_factory.mktemp("runtime") / "runtime.log", SEED_DEMO="0") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,9 @@ console script against a local runtime in a subprocess (as `SEED_DEMO=0 make run
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -19,42 +16,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.runtime import running
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = Path(sys.executable).parent / "rescue-nearby"  # the console script pyproject installs
-READY_DEADLINE_S = 120
 HUBIN = (30.2590, 120.1650)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("runtime") / "runtime.log"
-    env = {**os.environ, "PORT": str(port), "SEED_DEMO": "0", "PYTHONUNBUFFERED": "1"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local_runtime"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + READY_DEADLINE_S
-    while "Ctrl-C stops it" not in log.read_text(encoding="utf-8", errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("the local runtime did not come up:\n" + log.read_text()[-2000:])
-        time.sleep(0.2)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running(tmp_path_factory.mktemp("runtime") / "runtime.log", SEED_DEMO="0") as url:
+        yield url
 
 
 def call(url: str, method: str = "GET", body: Any = None, token: str | None = None) -> Any:

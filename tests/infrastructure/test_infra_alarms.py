@@ -26,8 +26,8 @@ def expected_alarms(s: Synthesized) -> dict[str, tuple[str, str, Any, str, int, 
             {"Name": "FunctionName", "Value": {"Ref": s.logical_id(f"Functions/{name}/Function/Resource")}}
         ]
 
-    def queue(name: str) -> list[dict[str, Any]]:
-        queue_id = s.logical_id(f"Schedules/{name}/Resource")
+    def queue(path: str) -> list[dict[str, Any]]:
+        queue_id = s.logical_id(f"{path}/Resource")
         return [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
 
     machine = [{"Name": "StateMachineArn", "Value": {"Ref": s.logical_id("Workflow/StateMachine/Resource")}}]
@@ -53,7 +53,7 @@ def expected_alarms(s: Synthesized) -> dict[str, tuple[str, str, Any, str, int, 
         "DeadLettersSchedules": (
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
-            queue("DeadLetters"),
+            queue("Schedules/DeadLetters"),
             "Maximum",
             300,
             1,
@@ -61,7 +61,24 @@ def expected_alarms(s: Synthesized) -> dict[str, tuple[str, str, Any, str, int, 
         "DeadLettersScheduledRunFailures": (
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
-            queue("FailedRuns"),
+            queue("Schedules/FailedRuns"),
+            "Maximum",
+            300,
+            1,
+        ),
+        # The status webhooks to the 120 centres: a webhook parked after 24 h, a stream batch not queued.
+        "DeadLettersStatusWebhooksParked": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            queue("StatusWebhooks/Parked"),
+            "Maximum",
+            300,
+            1,
+        ),
+        "DeadLettersStatusStreamFailures": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            queue("StatusWebhooks/StreamFailures"),
             "Maximum",
             300,
             1,
@@ -98,6 +115,8 @@ def test_the_alarms_are_exactly_these(synthesized: Synthesized) -> None:
         "Api5xx",
         "DeadLettersSchedules",
         "DeadLettersScheduledRunFailures",
+        "DeadLettersStatusWebhooksParked",
+        "DeadLettersStatusStreamFailures",
     ],
 )
 def test_alarm_watches_its_metric_and_tells_the_ops_topic(synthesized: Synthesized, alarm_id: str) -> None:
@@ -118,9 +137,11 @@ def test_alarm_watches_its_metric_and_tells_the_ops_topic(synthesized: Synthesiz
 
 
 def test_every_queue_in_the_stack_has_a_message_alarm(synthesized: Synthesized) -> None:
-    """Every queue here is a dead-letter queue: a message in any of them is a run that did not happen."""
-    queues = set(synthesized.of_type("AWS::SQS::Queue"))
-    assert len(queues) >= 2
+    """Every queue here but the status webhooks' work queue is a dead-letter queue: a message in any of
+    them is a run that did not happen."""
+    work = {synthesized.logical_id("StatusWebhooks/Changes/Resource")}
+    queues = set(synthesized.of_type("AWS::SQS::Queue")) - work
+    assert len(queues) >= 4
     watched = {
         a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()

@@ -463,6 +463,7 @@ EXPECTED_CN_ACKS = {
     ("Workflow/StateMachine", "AwsSolutions-SF2"),
     ("Schedules/DeadLetters", "AwsSolutions-SQS3"),
     ("Schedules/FailedRuns", "AwsSolutions-SQS3"),
+    ("StatusWebhooks/StreamFailures", "AwsSolutions-SQS3"),
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
     ("ProviderCredentials/Secret", "AwsSolutions-SMG4"),
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},

@@ -42,6 +42,8 @@ FUNCTION_SCOPES = (
     "Certification_Reminders",
     "Dispatch_Centres",
     "Dispatch_Inbound",
+    "Dispatch_Changes",
+    "Dispatch_Webhooks",
 )
 FUNCTION_ACKS = {
     (f"Functions/{name}/{part}", rule)
@@ -65,7 +67,7 @@ CENTRE_SECRETS_ACK = (
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:"
     f"secret:{c.STACK_NAME}/dispatch-centres/*]"
 )
-CENTRE_SECRET_HOLDERS = {"Dispatch_Centres", "Dispatch_Inbound"}
+CENTRE_SECRET_HOLDERS = {"Dispatch_Centres", "Dispatch_Inbound", "Dispatch_Webhooks"}
 PUBLIC_METHOD_ACKS = {
     (f"Http/Api/Default{r.path}/{r.method}", rule)
     for r in ROUTES
@@ -83,6 +85,7 @@ EXPECTED_ACKS = {
     ("Workflow/StateMachine/Role", "AwsSolutions-IAM5[Resource::*]"),
     ("Schedules/DeadLetters", "AwsSolutions-SQS3"),  # it is the schedules' dead-letter queue
     ("Schedules/FailedRuns", "AwsSolutions-SQS3"),  # the scheduled functions' on-failure destination
+    ("StatusWebhooks/StreamFailures", "AwsSolutions-SQS3"),  # the stream mappings' on-failure destination
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
     *{(f"Functions/{name}/Role", CENTRE_SECRETS_ACK) for name in CENTRE_SECRET_HOLDERS},

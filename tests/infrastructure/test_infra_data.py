@@ -24,7 +24,7 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
-from shared.dal.models.dispatch import DispatchCentreModel
+from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
@@ -113,6 +113,7 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
         teaching.TheoryProgressModel: "TrainingTheoryTable",
         teaching.EvaluationModel: "TrainingEvaluationsTable",
         DispatchCentreModel: "DispatchCentresTable",
+        DeliveryModel: "DispatchDeliveriesTable",
     }
     keys = {
         model: {
@@ -196,4 +197,5 @@ def test_ttl_tables_written_out(synthesized: Synthesized) -> None:
         UpkeepReminderModel: "expires_at",
         AlertModel: "expires_at",  # a finished rescue's alerts and events: docs/privacy.md
         EventModel: "expires_at",
+        DeliveryModel: "expires_at",  # a status webhook's log: the rescue records' retention
     }

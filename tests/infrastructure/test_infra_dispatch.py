@@ -1,6 +1,7 @@
 """The 120 link in the synthesized template: the centres' signing secrets (made at run time, one per
-centre) are reachable only under the stack's own prefix, by the two dispatch functions, issued by one and
-read by the other; the signed routes take no token; loopback callbacks are never allowed in a stack."""
+centre) are reachable only under the stack's own prefix, by the dispatch functions: issued by the
+registration, read by the inbound calls' and the status webhooks' functions; the signed routes take no
+token; loopback callbacks are never allowed in a stack."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 PREFIX = f"{c.STACK_NAME}/dispatch-centres/"
 ISSUE = {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue"}
-EXPECTED = {"dispatch_centres": ISSUE, "dispatch_inbound": {"secretsmanager:GetSecretValue"}}
+EXPECTED = {
+    "dispatch_centres": ISSUE,
+    "dispatch_inbound": {"secretsmanager:GetSecretValue"},
+    "dispatch_webhooks": {"secretsmanager:GetSecretValue"},  # signs the status webhooks
+}
 
 
 def centre_secret_grants(synthesized: Synthesized, name: str) -> tuple[set[str], list[Any]]:

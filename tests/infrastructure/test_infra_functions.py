@@ -26,16 +26,18 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
-from shared.dal.models.dispatch import DispatchCentreModel
+from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
-from shared.routes import FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
+from shared.routes import EVENT_FUNCTIONS, FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 from tests.infrastructure.conftest import PUSH_FCM_ARN, TEST_CONTEXT, Synthesized
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
-ALL_FUNCTIONS = tuple(dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)))
+ALL_FUNCTIONS = tuple(
+    dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS, *EVENT_FUNCTIONS))
+)
 ENV_VAR = {spec.model: spec.env_var for spec in c.TABLES}
 TABLE_ENV_VARS = set(ENV_VAR.values())
 
@@ -131,7 +133,17 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         AedModel: READ_WRITE,
         SosKeyModel: READ_WRITE,  # wave 2's alert tallies and busy marks, once-only events
     },
-    "dispatch_centres": {DispatchCentreModel: READ_WRITE},
+    "dispatch_centres": {DispatchCentreModel: READ_WRITE, DeliveryModel: READ_WRITE},  # + the webhooks' log
+    # The status webhooks: the trigger reads no table (only its mappings read the streams); the runs read
+    # the incident as it stands and the centres, and write the log.
+    "dispatch_changes": {},
+    "dispatch_webhooks": {
+        IncidentModel: READ,
+        AlertModel: READ,
+        EventModel: READ,
+        DispatchCentreModel: READ,
+        DeliveryModel: READ_WRITE,
+    },
     "dispatch_inbound": {
         DispatchCentreModel: READ,
         IncidentModel: READ_WRITE,
@@ -161,6 +173,18 @@ CENTRE_SECRETS = {
         "secretsmanager:GetSecretValue",
     },
     "dispatch_inbound": {"secretsmanager:GetSecretValue"},
+    "dispatch_webhooks": {"secretsmanager:GetSecretValue"},  # signs the status webhooks
+}
+# The status webhooks' queues (infra/constructs/dispatch_webhooks.py): who sends to the FIFO queue of changed
+# incidents, who consumes it (and parks on the dead-letter queue); the streams their mappings read; where
+# a stream batch that keeps failing is described (the mappings' on-failure destination).
+STATUS_CHANGES = {"dispatch_centres": "send", "dispatch_changes": "send", "dispatch_webhooks": "consume"}
+STREAMS_READ = {"dispatch_changes": {IncidentModel, EventModel}}
+STREAM_READ = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
 }
 DISPATCH_TOPIC = {"rescue_steps"}
 UPKEEP_TOPIC = {"aed_upkeep_daily"}  # reminders to AED managers
@@ -185,6 +209,7 @@ WITH_INDEXES = {
     teaching.TrainingSessionModel,
     teaching.RegistrationModel,
     teaching.EvaluationModel,
+    DeliveryModel,
 }
 
 
@@ -359,6 +384,7 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
     ]
     table_actions: dict[Any, set[str]] = {}
     index_actions: dict[Any, set[str]] = {}
+    stream_actions: dict[Any, set[str]] = {}
     wildcard: set[str] = set()
     other: dict[str, list[Any]] = {}
     for statement in statements:
@@ -381,9 +407,14 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
                 text = str(resource)
                 assert "/index/*" not in text, "index access must name each index"
                 (ref,) = referenced_ids(resource) & set(table_ids)
+                if resource == {"Fn::GetAtt": [ref, "StreamArn"]}:
+                    stream_actions.setdefault(table_ids[ref], set()).add(action)
+                    continue
                 target = index_actions if "/index/" in text else table_actions
                 target.setdefault(table_ids[ref], set()).add(action)
     assert table_actions == EXPECTED_ACCESS[name]
+    # Streams: read by the event source mappings through the role, each on its own ARN only.
+    assert stream_actions == {m: STREAM_READ for m in STREAMS_READ.get(name, set())}
     # Index Queries exactly where the table is read, on every index the model has.
     assert index_actions == {
         m: INDEX_QUERY
@@ -434,12 +465,36 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
     if name in SCHEDULED_FUNCTIONS:  # its asynchronous invocations' on-failure destination
         failed_runs = synthesized.logical_id("Schedules/FailedRuns/Resource")
         expected_other["sqs:SendMessage"] = [{"Fn::GetAtt": [failed_runs, "Arn"]}]
+
+    def queue(path: str) -> dict[str, Any]:
+        return {"Fn::GetAtt": [synthesized.logical_id(f"StatusWebhooks/{path}/Resource"), "Arn"]}
+
+    if STATUS_CHANGES.get(name) == "send":
+        expected_other["sqs:SendMessage"] = [queue("Changes")]
+    if STATUS_CHANGES.get(name) == "consume":
+        for action in (
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+        ):
+            expected_other[action] = [queue("Changes")]
+        expected_other["sqs:SendMessage"] = [queue("Parked")]  # a webhook failed for 24 h, parked
+    if name in STREAMS_READ:  # its stream mappings' on-failure destination
+        expected_other["sqs:SendMessage"] = [
+            *expected_other.get("sqs:SendMessage", []),
+            queue("StreamFailures"),
+        ]
     machine = (
         machine_arn_by_name(synthesized) if name in WORKFLOW_FUNCTIONS else {"Ref": machine_id(synthesized)}
     )
     for action in STATE_MACHINE_ACTIONS.get(name, set()):
         expected_other[action] = [machine]
-    assert other == expected_other
+
+    def normalized(found: dict[str, list[Any]]) -> dict[str, list[str]]:
+        return {action: sorted(json.dumps(r, sort_keys=True) for r in rs) for action, rs in found.items()}
+
+    assert normalized(other) == normalized(expected_other)
 
 
 def granted(synthesized: Synthesized, name: str) -> set[tuple[str, str]]:

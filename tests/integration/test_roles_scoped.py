@@ -128,6 +128,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # The 120 link: only an admin registers a dispatch centre (its calls are signed, not by role).
     ("PUT", "/v1/dispatch/centres/{centre_id}"): Rule(200, _only("admin")),
+    # ... and lists what was sent to it, and replays one (the webhooks' log names no person).
+    ("GET", "/v1/dispatch/centres/{centre_id}/deliveries"): Rule(200, _only("admin")),
+    ("POST", "/v1/dispatch/centres/{centre_id}/deliveries/{delivery_id}/replay"): Rule(200, _only("admin")),
     # Teaching: sessions are public; a trainer acts on the sessions they teach (instructor), admins on all;
     # a registration (name, phone) is its registrant's, its session's instructor's and admins'.
     ("POST", "/v1/courses"): Rule(201, _only("trainer", "admin")),
@@ -534,6 +537,34 @@ def _(w: World, c: Case) -> Call:
         "area": [120.0, 30.1, 120.3, 30.4],
     }
     return Call(f"/v1/dispatch/centres/centre-{next(w.serial)}", body)
+
+
+@probe("GET", "/v1/dispatch/centres/{centre_id}/deliveries")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/dispatch/centres/hz120/deliveries", query={"status": "failed"})
+
+
+@probe("POST", "/v1/dispatch/centres/{centre_id}/deliveries/{delivery_id}/replay")
+def _(w: World, c: Case) -> Call:
+    from shared.dal.dispatch_deliveries import DynamoDeliveryLog
+    from shared.logic.dispatch.outbound import Delivery
+
+    now = datetime.now(UTC)
+    incident_id = f"01INC{next(w.serial):021d}"
+    parked = Delivery(
+        "hz120",
+        f"msg_{incident_id}.alerting.1",
+        incident_id,
+        "incident.alerting",
+        "p",
+        "{}",
+        "failed",
+        now,
+        now,
+        0,
+    )
+    DynamoDeliveryLog().add(parked)
+    return Call(f"/v1/dispatch/centres/hz120/deliveries/{parked.webhook_id}/replay", {"reason": "probe"})
 
 
 @probe("POST", "/v1/courses")

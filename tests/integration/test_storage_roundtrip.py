@@ -35,6 +35,7 @@ from shared.dal.certification import (
     DynamoResponderCertificates,
 )
 from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
+from shared.dal.dispatch_deliveries import DynamoDeliveryLog
 from shared.dal.geo_index import DynamoGeoIndex
 from shared.dal.mapping import MappingError, check, declared
 from shared.dal.models.rescue import LISTED_ATTRIBUTES
@@ -47,7 +48,9 @@ from shared.logic.aed_faults import FaultReport
 from shared.logic.aed_import import REGISTRY_FIELDS
 from shared.logic.aed_upkeep import Inspection
 from shared.logic.certification.ports import Certificate, Exam, Score
+from shared.logic.dispatch.outbound import Delivery
 from shared.logic.dispatch.ports import DispatchCentre
+from shared.logic.dispatch.status import webhook_id
 from shared.logic.ports import Aed, Credit, Responder
 from shared.logic.rescue.ports import (
     AedOption,
@@ -394,7 +397,7 @@ def test_an_incidents_events_round_trip(aws, events):
 
 @TRANSACTIONS
 @given(
-    incident=entities(Incident, status="closed", credits_awarded=False),
+    incident=entities(Incident, status="closed", credits_awarded=False, credits_points=None),
     responder=entities(Responder),
     awards=st.lists(st.tuples(TEXT, INTS), min_size=1, max_size=3, unique_by=lambda a: a[0]),
     at=INSTANTS,
@@ -412,7 +415,8 @@ def test_credits_round_trip(aws, incident, responder, awards, at):
     assert sorted(repo.credits(responder.responder_id), key=lambda c: c.reason) == sorted(
         credits, key=lambda c: c.reason
     )
-    assert repo.get(incident.incident_id) == replace(incident, credits_awarded=True)
+    total = sum(points for _, points in awards)
+    assert repo.get(incident.incident_id) == replace(incident, credits_awarded=True, credits_points=total)
     balance = responder.credits_balance + sum(points for _, points in awards)
     assert people.get(responder.responder_id) == replace(responder, credits_balance=balance)
     assert repo.award(incident.incident_id, given_, at) is False  # once
@@ -557,6 +561,34 @@ def test_a_dispatch_centre_round_trips_and_so_does_the_issue_of_its_secret(
     assert repo.get(centre_id) == expected
     assert repo.take_issuing(centre_id, None, lease, lease + 30) is False  # a secret is issued now
     assert repo.finish_issuing(centre_id, lease + 30, "late", issued_at, None) is False  # lease not held
+
+
+@ROUNDTRIP
+@given(delivery=entities(Delivery), tried=entities(Delivery), status=st.sampled_from(["delivered", "failed"]))
+def test_a_status_webhooks_delivery_round_trips_through_its_tries_and_a_replay(aws, delivery, tried, status):
+    log, centre_id, incident_id = DynamoDeliveryLog(), fresh(), fresh()
+    delivery = replace(
+        delivery,
+        centre_id=centre_id,
+        incident_id=incident_id,
+        webhook_id=webhook_id(incident_id, "k"),
+        status="pending",
+    )
+    assert log.add(delivery) == delivery == log.get(centre_id, delivery.webhook_id)
+    assert log.add(replace(delivery, body="another")) == delivery  # recorded once: the first stands
+    assert log.of_incident(centre_id, incident_id) == [delivery]
+    assert log.of_incident(centre_id, fresh()) == []
+    after = replace(
+        tried, centre_id=centre_id, incident_id=incident_id, webhook_id=delivery.webhook_id, status=status
+    )
+    log.tried(after)
+    assert log.get(centre_id, delivery.webhook_id) == after
+    assert log.page(centre_id, status, 10, None).items == [after]
+    assert log.page(centre_id, "pending", 10, None).items == []
+    again = log.replay(after, delivery.created_at)
+    assert again is not None and log.get(centre_id, delivery.webhook_id) == again
+    assert (again.status, again.replays, again.attempts) == ("pending", after.replays + 1, 0)
+    assert log.replay(again, delivery.created_at) is None  # pending already
 
 
 @ROUNDTRIP

@@ -208,6 +208,9 @@ class Centres:
     def get(self, centre_id: str) -> DispatchCentre | None:
         return self.items.get(centre_id)
 
+    def get_recent(self, centre_id: str) -> DispatchCentre | None:
+        return self.items.get(centre_id)
+
 
 class Secrets:
     def __init__(self, held: dict[str, SigningSecrets]) -> None:
@@ -248,3 +251,37 @@ def test_an_unknown_centre_gets_exactly_the_answer_a_bad_signature_gets() -> Non
     assert refusal(centres, Secrets({}), "hz120", signed()) == bad_signature  # the secret is gone
     assert refusal(centres, secrets, "hz120", signed(at=NOW - timedelta(seconds=301))) == bad_signature
     assert "nb120" not in secrets.reads  # an unknown centre costs no secret read
+
+
+def test_a_centre_read_a_minute_ago_serves_until_a_call_it_refuses_and_the_fresh_one_accepts() -> None:
+    """After a rotation, the centre as read before it (held up to a minute) knows only the old secret:
+    a call signed with the new one is checked again against the centre read now, and passes."""
+    rotated = centre("hz120", version="v2")
+    after = SigningSecrets("v2", OTHER, previous=SECRET, previous_valid_until=NOW + timedelta(hours=24))
+
+    class Stale(Centres):
+        def __init__(self) -> None:
+            super().__init__(rotated)
+            self.fresh_reads = 0
+
+        def get(self, centre_id: str) -> DispatchCentre | None:
+            self.fresh_reads += 1
+            return super().get(centre_id)
+
+        def get_recent(self, centre_id: str) -> DispatchCentre | None:
+            return centre("hz120", version="v1")
+
+    stale = Stale()
+    old_secrets = {"v1": SigningSecrets("v1", SECRET), "v2": after}
+
+    class ByVersion(Secrets):
+        def read(self, centre_id: str, version: str | None) -> SigningSecrets | None:
+            return old_secrets[version or "v2"]
+
+    by_version = ByVersion({})
+    assert inbound.authenticate(stale, by_version, "hz120", BODY, signed(), NOW)[0].secret_version == "v1"
+    assert stale.fresh_reads == 0  # the old secret still verifies with the centre held: no read
+    found, _ = inbound.authenticate(stale, by_version, "hz120", BODY, signed(secret=OTHER), NOW)
+    assert found.secret_version == "v2" and stale.fresh_reads == 1
+    with pytest.raises(Unauthorized):
+        inbound.authenticate(stale, by_version, "hz120", BODY, signed(secret=new_secret()), NOW)

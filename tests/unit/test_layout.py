@@ -26,11 +26,12 @@ CAPABILITIES = (
 SHARED = {
     "functions": {"authorizer"},  # the API's OIDC authorizer (cn profile): every capability's gate
     "shared/logic": {"ports", "concurrency", "hours", "ids", "messages"},
-    "shared/dal": {"conditions", "connection", "geo_index", "tables", "mapping", "models"},
+    "shared/dal": {"conditions", "connection", "geo_index", "tables", "mapping", "models", "paging"},
     "shared/dal/models": {"geo_index"},
     "shared/api": {"fields", "http", "params", "plain"},
     # The channels: SNS (global); mainland SMS and push providers (cn).
-    "shared/messaging": {"sns", "channels", "alibaba_sms", "tencent_sms", "jpush", "providers"},
+    # Webhooks: the signed POSTs and their queues (the 120 link's status webhooks; any later webhook's too).
+    "shared/messaging": {"sns", "channels", "alibaba_sms", "tencent_sms", "jpush", "providers", "webhooks"},
     "infra/constructs": {"alarms", "api", "data", "functions", "identity", "notifications", "schedules"},
 }
 LAYERS = ("functions", *SHARED)

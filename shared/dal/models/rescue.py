@@ -54,6 +54,9 @@ class IncidentModel(Model):
     class Meta:
         table_name = _settings.incidents_table
         region = _settings.region
+        # Its changes wake the status webhooks to the dispatch centres (shared.routes.STREAM_SOURCES): the
+        # keys are all they need, the run reads the incident as it stands.
+        stream_view_type = "KEYS_ONLY"
 
     incident_id = UnicodeAttribute(hash_key=True)
     status = UnicodeAttribute()  # dispatching, responding, on_scene, closed
@@ -74,6 +77,7 @@ class IncidentModel(Model):
     closed_at = UnicodeAttribute(null=True)
     closure_token = UnicodeAttribute(null=True)  # the workflow's task token, waiting for the close
     credits_awarded = BooleanAttribute(null=True)
+    credits_points = NumberAttribute(null=True)  # the points the close awarded, all responders together
     merged_into = UnicodeAttribute(null=True)
     centre_told = BooleanAttribute(default=False)
     source = UnicodeAttribute(default="app")  # app (an SOS), dispatch (the 120 centre's CAD system)
@@ -151,6 +155,7 @@ class EventModel(Model):
     class Meta:
         table_name = _settings.events_table
         region = _settings.region
+        stream_view_type = "KEYS_ONLY"  # as the incidents': a responder's arrival, CPR, shock wake them too
 
     incident_id = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True)  # ULID: time-ordered

@@ -49,6 +49,10 @@ class SigningSecrets:
 class CentreReader(Protocol):
     def get(self, centre_id: str) -> DispatchCentre | None: ...
 
+    def get_recent(self, centre_id: str) -> DispatchCentre | None:
+        """The centre as read at most a minute ago (a read saved on a centre's busy path), else ``get``."""
+        ...
+
 
 class CentreStore(CentreReader, Protocol):
     def save_details(

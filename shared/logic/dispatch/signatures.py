@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import secrets as _random
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
@@ -38,6 +39,16 @@ class BadSignature(Exception):
 def new_secret() -> str:
     """A signing secret: ``whsec_`` + base64 of 32 random bytes (shown to the admin once)."""
     return SECRET_PREFIX + base64.b64encode(_random.token_bytes(SECRET_BYTES)).decode("ascii")
+
+
+def sign(secret: str, webhook_id: str, at: datetime, body: str) -> dict[str, str]:
+    """The three headers of a webhook the platform sends, signed with ``secret`` at ``at``."""
+    utc = at.astimezone(UTC)  # the package reads the instant's fields as UTC whatever its offset
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(math.floor(utc.timestamp())),
+        "webhook-signature": Webhook(secret).sign(webhook_id, utc, body),
+    }
 
 
 def keys_at(secrets: SigningSecrets, now: datetime) -> list[str]:

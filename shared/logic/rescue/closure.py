@@ -74,7 +74,9 @@ def finish(
     # Kept for the retention after the close, then gone (docs/privacy.md).
     store.expire(incident_id, epoch(now) + policy.retention_days * 86400)
     awards = credits_for(store, incident_id, policy)
-    awarded = store.award(incident_id, awards, now) if awards else False
+    # Given even when nobody earned any: the incident then says its points are settled (0), which the
+    # dispatch centre's incident.closed waits for (shared/logic/dispatch/status.py).
+    awarded = store.award(incident_id, awards, now)
     return {"stood_down": stood, "credits": len(awards) if awarded else 0}
 
 

@@ -41,7 +41,8 @@ class Incident:
     outcome: str | None = None
     closed_at: str | None = None
     closure_token: str | None = None
-    credits_awarded: bool = False
+    credits_awarded: bool = False  # the finish gave the points (none, when nobody earned any)
+    credits_points: int | None = None  # how many, all responders together (once given)
     merged_into: str | None = None  # status "merged": this SOS joined that earlier incident
     centre_told: bool = False  # the dispatch centre was told it is unanswered
     source: str = "app"  # SOURCES: who raised it
