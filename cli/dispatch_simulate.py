@@ -320,5 +320,5 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--port", type=int, default=0, help="the receiver's loopback port (default: a free one)"
     )
-    parser.add_argument("--wait", type=float, default=180.0, help="seconds to wait for every webhook (180)")
+    parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for every webhook (60)")
     parser.set_defaults(run=simulate)

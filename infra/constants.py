@@ -264,6 +264,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         },
         centre_secrets="read",
         status_changes="consume",
+        dispatch_settings=True,  # the credit points per reason: the close's credits_awarded
     ),
     # A centre's signed calls: the centre and its secret read, then the SOS's path (the incident and its
     # keys, wave 1's alerts and SMS/push, the workflow started, the merge index written) or a dispatcher's

@@ -41,6 +41,7 @@ def run_incident(incident_id: str, centre_ids: set[str], context: Any) -> int | 
         now=lambda: datetime.now(UTC),
         time_left_s=_time_left(context),
         retention_s=config.retention_days * 86400,
+        credit_points=wiring.policy().credit_points,
         first_retry_s=config.webhook_first_retry_s,
     )
     retry: int | None = None

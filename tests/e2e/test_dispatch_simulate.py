@@ -28,7 +28,7 @@ COMMAND = Path(sys.executable).parent / "rescue-nearby"
 
 @pytest.fixture(scope="module")
 def seeded_runtime(tmp_path_factory) -> Iterator[str]:
-    # Short waves, as `make demo` uses: the close's points (and so incident.closed) come within seconds.
+    # Short waves, as `make demo` uses: the workflow's steps come within seconds.
     with running(tmp_path_factory.mktemp("runtime") / "runtime.log", WAVE_WAIT_SECONDS="3") as url:
         yield url
 

@@ -194,7 +194,14 @@ STATE_MACHINE_ACTIONS = {
     "rescue_steps": {"states:SendTaskSuccess"},
     "dispatch_inbound": {"states:StartExecution", "states:SendTaskSuccess"},  # a centre raises and closes
 }
-DISPATCH_SETTINGS_FUNCTIONS = {"rescue_sos", "rescue_incidents", "rescue_steps", "dispatch_inbound"}
+# dispatch_webhooks: the credit points per reason, for the close it tells a centre (credits_awarded).
+DISPATCH_SETTINGS_FUNCTIONS = {
+    "rescue_sos",
+    "rescue_incidents",
+    "rescue_steps",
+    "dispatch_inbound",
+    "dispatch_webhooks",
+}
 # Registers app installs for push (PUT /v1/responders/{responder_id}/device): PUSH_APPLICATIONS, and
 # sns:CreatePlatformEndpoint on exactly the platform applications given as context.
 REGISTER_PUSH = {"responders"}

@@ -20,6 +20,7 @@ from shared.logic.dispatch.status import recipients, responder_ref, status_event
 from shared.logic.rescue.ports import Alert, Incident, IncidentEvent
 
 T0 = datetime(2026, 12, 5, 19, 0, tzinfo=UTC)  # Sunday 03:00 in Hangzhou
+POINTS = {"accepted": 5, "arrived": 10, "cpr_started": 20, "aed_attached": 20, "shock_delivered": 10}
 SECRET = new_secret()
 HZ = DispatchCentre(
     "hz120", "杭州市急救中心", "https://cad.example/hooks", [119.9, 30.0, 120.5, 30.5], T0, T0, "v1"
@@ -77,7 +78,7 @@ def test_a_centres_incident_is_heard_alerting_then_accepts_then_steps_then_the_c
         credits_awarded=True,
         credits_points=55,
     )
-    found = status_events(closed, alerts, events)
+    found = status_events(closed, alerts, events, POINTS)
     assert [e.type for e in found] == [
         "incident.alerting",
         "responder.accepted",
@@ -98,12 +99,28 @@ def test_a_centres_incident_is_heard_alerting_then_accepts_then_steps_then_the_c
     ) != responder_ref("01OTHER", "r-cpr")
 
 
-def test_the_close_waits_for_the_points_and_a_merged_sos_is_heard_of_never():
-    unsettled = incident(status="closed", outcome="rosc", closed_at=T0.isoformat())
-    assert "incident.closed" not in [e.type for e in status_events(unsettled, [], [])]
-    none_earned = replace(unsettled, credits_awarded=True, credits_points=0)
-    assert status_events(none_earned, [], [])[-1].data == {"outcome": "rosc", "credits_awarded": 0}
-    assert status_events(incident(status="merged", merged_into="01EARLIER"), [alert("r", 50)], []) == []
+def test_the_close_is_heard_at_once_with_the_points_the_finish_gives_and_a_merged_sos_never():
+    alerts = [alert("r-cpr", 80, role="cpr"), alert("r-run", 150, role="aed"), alert("r-no", 300)]
+    events = [
+        step("r-cpr", "arrived", 90, "E1"),
+        step("r-cpr", "arrived", 91, "E1b"),
+        step("r-run", "aed_attached", 99, "E2"),
+    ]
+    closed = incident(status="closed", outcome="rosc", closed_at=T0.isoformat())
+    # before the finish: what the records earn (accepts 5 + 5, an arrival 10, the AED 20; no repeat)
+    assert status_events(closed, alerts, events, POINTS)[-1].data == {
+        "outcome": "rosc",
+        "credits_awarded": 40,
+    }
+    # after it: what the incident says was given
+    settled = replace(closed, credits_awarded=True, credits_points=35)
+    assert status_events(settled, alerts, events, POINTS)[-1].data == {
+        "outcome": "rosc",
+        "credits_awarded": 35,
+    }
+    assert status_events(closed, [], [], POINTS)[-1].data == {"outcome": "rosc", "credits_awarded": 0}
+    merged = incident(status="merged", merged_into="01EARLIER")
+    assert status_events(merged, [alert("r", 50)], [], POINTS) == []
 
 
 def test_a_public_sos_opens_with_incident_created_and_an_unanswered_one_says_so():
@@ -111,6 +128,7 @@ def test_a_public_sos_opens_with_incident_created_and_an_unanswered_one_says_so(
         incident(unanswered=True),
         [alert("r1", 300), alert("r2", 500)],
         [IncidentEvent("01INC", "E9", "unanswered", None, "system", T0 + timedelta(seconds=61))],
+        POINTS,
     )
     assert [e.type for e in found] == ["incident.created", "incident.alerting", "incident.unanswered"]
     assert found[0].data["lat"] == 30.259 and found[2].data == {"alerted": 2}
@@ -212,7 +230,16 @@ class Centres:
 
 def run(log, centre, records, parked, at, time_left_s=60.0):
     out = outbound.Outbound(
-        records, Centres(), log, Secrets(), centre, parked, lambda: at, lambda: time_left_s, 30 * 86400
+        records,
+        Centres(),
+        log,
+        Secrets(),
+        centre,
+        parked,
+        lambda: at,
+        lambda: time_left_s,
+        30 * 86400,
+        POINTS,
     )
     return outbound.run("01INC", out)
 

@@ -13,7 +13,7 @@ replays a parked one (it is due again, for another 24 h).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -137,6 +137,7 @@ class Outbound:
     now: Callable[[], datetime]
     time_left_s: Callable[[], float]  # of the function's time: a POST is started only with room for it
     retention_s: int  # a delivery's record is kept this long after it was first due
+    credit_points: Mapping[str, int]  # the rescue Policy's points per reason (the close's credits_awarded)
     first_retry_s: int = FIRST_RETRY_S
 
 
@@ -152,8 +153,9 @@ def run(incident_id: str, out: Outbound, also_centre: str | None = None) -> RunR
         return RunResult(0, 0, None)
     planned = []
     if incident is not None:
-        events = status_events(incident, out.records.alerts(incident_id), out.records.events(incident_id))
-        planned = [(e, body(incident, e)) for e in events]
+        alerts, events = out.records.alerts(incident_id), out.records.events(incident_id)
+        found = status_events(incident, alerts, events, out.credit_points)
+        planned = [(e, body(incident, e)) for e in found]
     sent = parked_count = 0
     retry: int | None = None
     for centre in hearing:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.logic.dispatch.ports import DispatchCentre
+from shared.logic.rescue.closure import awards_for
 from shared.logic.rescue.console import instant
 from shared.logic.rescue.ports import Alert, Incident, IncidentEvent
 
@@ -72,10 +73,14 @@ def webhook_id(incident_id: str, key: str) -> str:
 
 
 def status_events(
-    incident: Incident, alerts: Sequence[Alert], events: Sequence[IncidentEvent]
+    incident: Incident,
+    alerts: Sequence[Alert],
+    events: Sequence[IncidentEvent],
+    credit_points: Mapping[str, int],
 ) -> list[StatusEvent]:
     """Every status event the incident has reached, in the order they happened. A merged SOS has none
-    (its caller is on the incident it joined, which the centres hear of)."""
+    (its caller is on the incident it joined, which the centres hear of). ``credit_points``: the
+    deployment's points per reason (the rescue Policy's), for the close's ``credits_awarded``."""
     if incident.status == "merged" or incident.merged_into:
         return []
     found: list[StatusEvent] = []
@@ -116,15 +121,20 @@ def status_events(
             (a.alerted_at for a in alerts), default=incident.created_at
         )
         found.append(StatusEvent("unanswered", "incident.unanswered", at, {"alerted": alerted}))
-    # Closed once its points are settled (the finish, seconds after the close): the centre hears both at once.
-    if incident.closed and incident.credits_awarded:
-        at = instant(incident.closed_at) or incident.created_at
+    if incident.closed:
+        # Heard at the close, not at the workflow's finish (which gives the points once the wave under way
+        # ends, up to a minute later): nothing can be added to a closed incident, so its records already
+        # say what the finish will give; once given, the incident says it.
+        points = (
+            incident.credits_points
+            if incident.credits_awarded and incident.credits_points is not None
+            else sum(a.points for a in awards_for(alerts, events, credit_points))
+        )
+        # Last, whatever the functions' clocks say (nothing is recorded after a close).
+        at = max([instant(incident.closed_at) or incident.created_at, *(e.at for e in found)])
         found.append(
             StatusEvent(
-                "closed",
-                "incident.closed",
-                at,
-                {"outcome": incident.outcome, "credits_awarded": incident.credits_points or 0},
+                "closed", "incident.closed", at, {"outcome": incident.outcome, "credits_awarded": points}
             )
         )
     return sorted(found, key=lambda e: e.position)

@@ -4,6 +4,7 @@ per (incident, responder, reason)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from shared.logic.rescue.policy import OUTCOMES, Policy, epoch, incident_or_404,
 from shared.logic.rescue.ports import (
     AedClaims,
     AedUse,
+    Alert,
     Award,
     Closures,
     ClosureStore,
@@ -74,22 +76,30 @@ def finish(
     # Kept for the retention after the close, then gone (docs/privacy.md).
     store.expire(incident_id, epoch(now) + policy.retention_days * 86400)
     awards = credits_for(store, incident_id, policy)
-    # Given even when nobody earned any: the incident then says its points are settled (0), which the
-    # dispatch centre's incident.closed waits for (shared/logic/dispatch/status.py).
+    # Given even when nobody earned any: the incident then says its points are settled (0).
     awarded = store.award(incident_id, awards, now)
     return {"stood_down": stood, "credits": len(awards) if awarded else 0}
 
 
 def credits_for(store: ClosureStore, incident_id: str, policy: Policy) -> list[Award]:
     """Points per (responder, reason): accepting, and each rescue step the responder reported."""
+    return awards_for(store.alerts(incident_id), store.events(incident_id), policy.credit_points)
+
+
+def awards_for(
+    alerts: Sequence[Alert], events: Sequence[IncidentEvent], credit_points: Mapping[str, int]
+) -> list[Award]:
+    """The points a closed incident's records earn: once per (responder, reason). Nothing can be added
+    to a closed incident, so these are the points its finish gives (the centre hears them at the close:
+    shared/logic/dispatch/status.py)."""
     awards: dict[tuple[str, str], Award] = {}
-    for alert in store.alerts(incident_id):
-        if alert.state == "accepted" and "accepted" in policy.credit_points:
+    for alert in alerts:
+        if alert.state == "accepted" and "accepted" in credit_points:
             awards[(alert.responder_id, "accepted")] = Award(
-                alert.responder_id, "accepted", policy.credit_points["accepted"]
+                alert.responder_id, "accepted", credit_points["accepted"]
             )
-    for event in store.events(incident_id):
-        if event.actor_role == "responder" and event.actor and event.type in policy.credit_points:
+    for event in events:
+        if event.actor_role == "responder" and event.actor and event.type in credit_points:
             key = (event.actor, event.type)
-            awards.setdefault(key, Award(event.actor, event.type, policy.credit_points[event.type]))
+            awards.setdefault(key, Award(event.actor, event.type, credit_points[event.type]))
     return [a for a in awards.values() if a.points > 0]
