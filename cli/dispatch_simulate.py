@@ -210,6 +210,20 @@ def simulate(args: argparse.Namespace) -> int:
     if not is_local(args.api_url):
         print("dispatch simulate runs against the local runtime (make run): its receiver listens on loopback")
         return 2
+    # A local runtime started at another instant (RESCUE_NEARBY_CLOCK) refuses calls signed more than 5
+    # minutes from its clock, and signs its webhooks by it: this stand-in keeps the same clock, as a real
+    # centre keeps NTP time.
+    from local_runtime import clock
+
+    travel = clock.travel_from_environment()
+    try:
+        return _simulate(args)
+    finally:
+        if travel is not None:
+            travel.stop()
+
+
+def _simulate(args: argparse.Namespace) -> int:
     try:
         admin = connect(args, sub="sim-admin", roles=["admin"])
         dispatcher = connect(args, sub="sim-dispatcher-120", roles=["dispatcher"])
