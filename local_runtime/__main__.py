@@ -62,22 +62,21 @@ def main() -> int:
         else "  profile global: Cognito-style tokens, SNS push and SMS; every message in /dev/outbox\n"
     )
     lat, lng = DEMO_POINTS["in77"]  # 24/7 AEDs stand by it: the curl finds some at any hour
-    print(
-        f"Rescue Nearby is running at {url}  ({seeded}; ready in {time.monotonic() - started:.1f} s)\n"
-        + profile
-        + (f"  {moved}\n" if moved else "")
-        + f"  API docs (Swagger): {url}/docs   OpenAPI: {url}/openapi.json\n"
-        f"  try: curl '{url}/v1/aeds/nearby?lat={lat:.4f}&lng={lng:.4f}&radius_m=1000'\n"
-        f'  a token: curl -X POST {url}/dev/token -d \'{{"sub": "me", "roles": ["dispatcher"]}}\'\n'
-        "  Ctrl-C stops it.",
-        flush=True,
-    )
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server = threading.Thread(target=gateway.serve_forever, name="gateway", daemon=True)
     server.start()
-    try:
+    try:  # from the banner on: "Ctrl-C stops it" is true from the moment it is printed
+        print(
+            f"Rescue Nearby is running at {url}  ({seeded}; ready in {time.monotonic() - started:.1f} s)\n"
+            + profile
+            + (f"  {moved}\n" if moved else "")
+            + f"  API docs (Swagger): {url}/docs   OpenAPI: {url}/openapi.json\n"
+            f"  try: curl '{url}/v1/aeds/nearby?lat={lat:.4f}&lng={lng:.4f}&radius_m=1000'\n"
+            f'  a token: curl -X POST {url}/dev/token -d \'{{"sub": "me", "roles": ["dispatcher"]}}\'\n'
+            "  Ctrl-C stops it.",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
