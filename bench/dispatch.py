@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.section import Section
 from bench.sos import TARGET_DEPTH, Call, Recorder, chain, demo_points, depths, first_publish
+from cli.dispatch_simulate import missing_types
 
 INSTRUMENTED = 10  # centre incidents whose calls are recorded
 RNG_SEED = 20261202
@@ -139,13 +140,10 @@ def run() -> Section:
         raise RuntimeError("no instrumented centre incident alerted anyone: nothing to measure")
     worst = max(per_run)
     worst_run = next(c for c in m.runs if (f := first_publish(c)) is not None and depths(c)[f] == worst)
-    missing = list(m.expected)
-    for kind in m.delivered:
-        if kind in missing:
-            missing.remove(kind)
+    missing = missing_types(m.expected, m.delivered)
     figures = {
         "webhook_to_first_alert_sequential_aws_calls": worst,
-        "status_events_delivered": len(m.delivered),
+        "status_events_delivered": len(m.expected) - len(missing),
         "status_events_expected": len(m.expected),
     }
     lines = [
@@ -159,7 +157,8 @@ def run() -> Section:
         f"  the worst, level by level: {chain(worst_run)}",
         "",
         "one centre incident played to its close (3 volunteers accept and report, the centre closes it):",
-        f"  status webhooks delivered {len(m.delivered)} of {len(m.expected)} expected; signatures "
+        f"  status webhooks delivered {len(m.expected) - len(missing)} of {len(m.expected)} expected "
+        f"({len(m.delivered)} in all); signatures "
         f"{'all verified' if m.all_verified else 'NOT all verified'} (standardwebhooks); order "
         f"{'kept' if m.in_order else 'BROKEN'}" + (f"; missing {missing}" if missing else ""),
         f"  incident.closed reached the centre {m.seconds_to_close_webhook:.1f} s after the centre's close",

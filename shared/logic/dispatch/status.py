@@ -93,7 +93,8 @@ def status_events(
                 {"lat": incident.lat, "lng": incident.lng, "created_at": _iso(incident.created_at)},
             )
         )
-    alerted = max(incident.alerted, len(alerts))
+    # The incident's count, written once a wave's alerts are out: never a wave's alerts half written.
+    alerted = incident.alerted
     if alerted:
         at = max((a.alerted_at for a in alerts), default=incident.created_at)
         found.append(StatusEvent(f"alerting.{alerted}", "incident.alerting", at, {"alerted": alerted}))
