@@ -24,6 +24,7 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
+from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
@@ -80,16 +81,20 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("CertificateRemindersTable", CertificateReminderModel, "CERTIFICATE_REMINDERS_TABLE"),
     TableSpec("DispatchCentresTable", DispatchCentreModel, "DISPATCH_CENTRES_TABLE"),
     TableSpec("DispatchDeliveriesTable", DeliveryModel, "DISPATCH_DELIVERIES_TABLE"),
+    TableSpec("RescueSummariesTable", RescueSummaryModel, "RESCUE_SUMMARIES_TABLE"),
+    TableSpec("DistrictsTable", DistrictModel, "DISTRICTS_TABLE"),
 )
 
 # How a function may use a table (infra/constructs/data.py turns each into IAM actions):
 #   read        GetItem, BatchGetItem, Query, Scan, ConditionCheckItem on the table; Query, Scan on its
 #               indexes
 #   update      UpdateItem on the table only (also what an Update inside TransactWriteItems needs)
+#   read_update read, plus UpdateItem: changes attributes of items that exist, never creates or deletes one
 #   read_write  read, plus PutItem, UpdateItem, DeleteItem, BatchWriteItem
-Access = Literal["read", "update", "read_write"]
+Access = Literal["read", "update", "read_update", "read_write"]
 READ: Access = "read"
 UPDATE: Access = "update"
+READ_UPDATE: Access = "read_update"
 READ_WRITE: Access = "read_write"
 # The IAM actions each access level grants on a table (infra/constructs/data.py); on its indexes, reads
 # (an index cannot be written to directly) unless the access is UPDATE. The local runtime enforces the same
@@ -110,6 +115,7 @@ _WRITE_ACTIONS = (
 TABLE_ACTIONS: dict[Access, tuple[str, ...]] = {
     READ: _READ_ACTIONS,
     UPDATE: ("dynamodb:UpdateItem",),
+    READ_UPDATE: (*_READ_ACTIONS, "dynamodb:UpdateItem"),
     READ_WRITE: (*_READ_ACTIONS, *_WRITE_ACTIONS),
 }
 INDEX_ACTIONS = ("dynamodb:Query", "dynamodb:Scan")
@@ -215,6 +221,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             AedReportModel: READ_WRITE,
         },
         direct_publish=True,
+        start_rescue=True,  # POST /v1/incidents: a dispatcher's incident starts its rescue workflow
         resume_rescue=True,
         dispatch_settings=True,
         report_photos=True,
@@ -251,6 +258,14 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
     # The status webhooks (shared.routes.STREAM_SOURCES, QUEUE_SOURCES). The trigger reads the incidents'
     # and events' streams (the event source mappings' rights) and queues runs, nothing else.
     "dispatch_changes": FunctionGrants(status_changes="send"),
+    # The cockpit (docs/cockpit.md). Its routes read the summaries and the responders' geo index, and keep
+    # the districts; its stream consumer reads an incident's records and writes its summary.
+    "cockpit": FunctionGrants(
+        tables={RescueSummaryModel: READ, DistrictModel: READ_WRITE, GeoIndexModel: READ}
+    ),
+    "cockpit_changes": FunctionGrants(
+        tables={IncidentModel: READ, AlertModel: READ, EventModel: READ, RescueSummaryModel: READ_WRITE}
+    ),
     # The runs: the incident, its alerts and events read as they stand, the centres and their secrets
     # read, the log written; the queue's messages taken (their visibility set to the back-off) and a
     # webhook that failed for 24 h parked on the dead-letter queue.
@@ -349,6 +364,24 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         tables={CertificateModel: READ, CertificateReminderModel: READ_WRITE},
         direct_publish=True,
     ),
+    # The cockpit's training figures: teaching records, scores and certificates of the period, and the
+    # cohort's responders by key (their duty now). Reads only.
+    "cockpit_training": FunctionGrants(
+        tables={
+            CourseModel: READ,
+            TrainingSessionModel: READ,
+            RegistrationModel: READ,
+            EvaluationModel: READ,
+            ExamScoreModel: READ,
+            CertificateModel: READ,
+            ResponderModel: READ,
+        },
+        exam_settings=True,  # certificate_valid_years: which expiry months hold the period's certificates
+    ),
+    # The credits leaderboard: the credits' by-month index; the responders' opt-in and display name, read by
+    # key (GetItem, BatchGetItem) and set on the responder's own item (a conditional UpdateItem): never a
+    # responder created, replaced or deleted (shared/dal/credits.py).
+    "credits": FunctionGrants(tables={CreditModel: READ, ResponderModel: READ_UPDATE}),
 }
 
 # AED report photos (infra/constructs/aed_faults.py): the key prefix shared.logic.aed_faults writes under.
@@ -367,7 +400,12 @@ SCHEDULE_MAX_EVENT_AGE_S = 6 * 3600  # a daily job still worth running late, nev
 # timeout. dispatch_changes queues a stream batch (at most 100 records: 10 SendMessageBatch calls);
 # dispatch_webhooks posts an incident's webhooks one after another, up to ~15 at
 # shared.logic.dispatch.outbound.POST_TIMEOUT_S (5 s) each, and leaves the rest to a run of its own.
-EVENT_FUNCTION_TIMEOUTS_S: dict[str, int] = {"dispatch_changes": 30, "dispatch_webhooks": 90}
+# cockpit_changes re-derives each incident of a batch (3 consistent reads and a write each, ~100 at most).
+EVENT_FUNCTION_TIMEOUTS_S: dict[str, int] = {
+    "dispatch_changes": 30,
+    "dispatch_webhooks": 90,
+    "cockpit_changes": 60,
+}
 
 # Status webhooks to the 120 dispatch centres (infra/constructs/dispatch_webhooks.py).
 # The FIFO queue of changed incidents: a message stays invisible 6 times the consuming function's timeout

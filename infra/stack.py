@@ -13,6 +13,7 @@ from infra import constants as c
 from infra.constructs.aed_faults import ReportPhotos
 from infra.constructs.alarms import OpsAlarms
 from infra.constructs.api import RestApi
+from infra.constructs.cockpit import CockpitSummaries
 from infra.constructs.data import DataTables
 from infra.constructs.dispatch import DispatchCentres
 from infra.constructs.dispatch_webhooks import StatusWebhooks
@@ -27,7 +28,10 @@ from infra.constructs.notifications import (
 from infra.constructs.rescue import RescueWorkflow
 from infra.constructs.schedules import Schedules
 from infra.constructs.teaching import CheckinSecret
+from infra.constructs.web import WEB_CONTEXT, WEB_TILES_CONTEXT, WebPages, web_enabled, web_tiles
 from infra.profile import GLOBAL_PROFILE, Profile
+from infra.web_assets import assemble
+from shared.config import default_value, env_name
 from shared.dal.models.rescue import IncidentModel
 from shared.routes import WORKFLOW_FUNCTIONS
 
@@ -78,6 +82,28 @@ class RescueNearbyStack(cdk.Stack):
             json_auth_errors=profile.china,
         )
 
+        # The web pages (S3 + CloudFront, config.json written at deploy time) and the API's CORS for them;
+        # `-c web=off` leaves them out (docs/deploy.md, Web pages).
+        web = None
+        if web_enabled(context(WEB_CONTEXT)):
+            web = WebPages(
+                self,
+                "Web",
+                folder=assemble(),
+                api=api.api,
+                china=profile.china,
+                tiles=web_tiles(context(WEB_TILES_CONTEXT)),
+                sign_in_origins=identity.web_sign_in_origins(),
+            )
+            api.allow_web_origin(web.origin)
+            for fn in functions.functions.values():
+                fn.add_environment(env_name("web_origin"), web.origin)
+            web.deploy(
+                identity=identity.web_sign_in(web.origin),
+                docs_url="",
+                time_zone=str(default_value("time_zone")),
+            )
+
         incidents = data.tables[IncidentModel]
         steps = functions.functions["rescue_steps"]
         workflow = RescueWorkflow(
@@ -102,6 +128,8 @@ class RescueNearbyStack(cdk.Stack):
         DispatchCentres(self, "DispatchCentres").connect(functions.functions)
         # Status webhooks to the centres: the incidents' and events' streams, the FIFO queue of changes.
         webhooks = StatusWebhooks(self, "StatusWebhooks", data=data, functions=functions.functions)
+        # The cockpit's rescue summaries: the incidents', alerts' and events' streams (docs/cockpit.md).
+        cockpit = CockpitSummaries(self, "Cockpit", data=data, functions=functions.functions)
         # cn: the SMS and push providers' credentials, for the functions that send only.
         providers = ProviderCredentials(self, "ProviderCredentials") if profile.china else None
         if providers is not None:
@@ -120,6 +148,7 @@ class RescueNearbyStack(cdk.Stack):
                 "ScheduledRunFailures": schedules.failed_runs,
                 "StatusWebhooksParked": webhooks.parked,
                 "StatusStreamFailures": webhooks.stream_failures,
+                "CockpitStreamFailures": cockpit.stream_failures,
             },
             push_applications=push,
             endpoint=ops_endpoint,
@@ -127,6 +156,9 @@ class RescueNearbyStack(cdk.Stack):
         )
 
         cdk.CfnOutput(self, "ApiUrl", value=api.api.url)
+        if web is not None:
+            cdk.CfnOutput(self, "WebUrl", value=f"{web.origin}/")
+            cdk.CfnOutput(self, "WebDistributionDomain", value=web.distribution.distribution_domain_name)
         if cognito is not None:
             cdk.CfnOutput(self, "UserPoolId", value=cognito.user_pool.user_pool_id)
             cdk.CfnOutput(self, "UserPoolClientId", value=cognito.client.user_pool_client_id)
@@ -140,4 +172,6 @@ class RescueNearbyStack(cdk.Stack):
         cdk.CfnOutput(self, "StatusChangesQueueUrl", value=webhooks.changes.queue_url)
         cdk.CfnOutput(self, "StatusParkedQueueUrl", value=webhooks.parked.queue_url)
         cdk.CfnOutput(self, "StatusStreamFailuresQueueUrl", value=webhooks.stream_failures.queue_url)
+        # ... and the cockpit summaries' (the CockpitStreamFailures alarm: read it, re-derive, delete).
+        cdk.CfnOutput(self, "CockpitStreamFailuresQueueUrl", value=cockpit.stream_failures.queue_url)
         cdk.CfnOutput(self, "RescueDashboardName", value=alarms.dashboard.dashboard_name)

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 from local_runtime import aws, clock
 
@@ -27,7 +28,7 @@ def main() -> int:
     uploads = aws.serve_photo_uploads(host)
 
     from local_runtime.gateway import Gateway
-    from local_runtime.seed import DEMO_POINTS, DemoApps, seed
+    from local_runtime.seed import DEMO_POINTS, DemoApps, seed, seed_past
 
     try:
         gateway = Gateway(host, port)
@@ -48,8 +49,10 @@ def main() -> int:
             f"seeded synthetic Hangzhou demo: {demo.responders} responders ({len(demo.on_duty)} on duty, "
             f"{demo.lapsed} with lapsed certificates), {demo.aeds} AEDs"
         )
+        past = threading.Thread(target=_write_the_past, args=(seed_past, demo), name="demo-past", daemon=True)
     else:
         seeded = "no demo data (SEED_DEMO=0)"
+        past = None
     url = f"http://{host}:{port}"
     from shared.config import settings
 
@@ -71,12 +74,15 @@ def main() -> int:
             f"Rescue Nearby is running at {url}  ({seeded}; ready in {time.monotonic() - started:.1f} s)\n"
             + profile
             + (f"  {moved}\n" if moved else "")
+            + f"  pages: AED map {url}/map/   dispatch console {url}/console/   cockpit {url}/cockpit/\n"
             + f"  API docs (Swagger): {url}/docs   OpenAPI: {url}/openapi.json\n"
             f"  try: curl '{url}/v1/aeds/nearby?lat={lat:.4f}&lng={lng:.4f}&radius_m=1000'\n"
             f'  a token: curl -X POST {url}/dev/token -d \'{{"sub": "me", "roles": ["dispatcher"]}}\'\n'
             "  Ctrl-C stops it.",
             flush=True,
         )
+        if past:  # the cockpit's week of history: after the banner, so the API answers meanwhile
+            past.start()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -91,6 +97,17 @@ def main() -> int:
     if travel:
         travel.stop()
     return 0
+
+
+def _write_the_past(seed_past: Any, demo: Any) -> None:
+    started = time.monotonic()
+    written = seed_past(demo)
+    print(
+        f"demo history written in {time.monotonic() - started:.0f} s (the cockpit's figures): "
+        f"{written.rescues} rescues over the last week, {written.sessions} training sessions over four, "
+        f"{written.credited} incidents credited, {written.opted_in} volunteers on the leaderboard",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

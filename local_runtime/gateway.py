@@ -3,8 +3,8 @@ before every non-anonymous route (401 when it refuses), and hands the real handl
 events with the caller where the profile's authorizer puts it: the global profile's Cognito authorizer
 in ``requestContext.authorizer.claims``, the cn profile's Lambda authorizer flat in
 ``requestContext.authorizer``. Tokens come from the local OIDC issuer (local_runtime/auth.py), whose
-JWKS this gateway serves. Also serves /dev/token, /dev/outbox, /dev/schedules/<function> and the API
-docs.
+JWKS this gateway serves. Also serves /dev/token, /dev/outbox, /dev/schedules/<function>, the API
+docs and the web pages (local_runtime/pages.py).
 
 HTTP is werkzeug's threaded WSGI server (installed with moto[server]), not a hand-written one. Like API
 Gateway it takes a body by Content-Length or chunked, refuses a Content-Length that is not a plain number
@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_address_family
 from werkzeug.wrappers import Request, Response
 
-from local_runtime import api_docs, outbox, schedules
+from local_runtime import api_docs, outbox, pages, schedules
 from local_runtime.auth import DISCOVERY_PATH, ISSUER_PATH, JWKS_PATH, LocalIssuer
 from local_runtime.events import match, proxy_event
 from local_runtime.lambdas import Functions
@@ -135,9 +135,9 @@ class Gateway(ThreadedWSGIServer):
         except _Refused as refused:
             return _error(refused.status, refused.code, refused.message)
         if (
-            url.path.startswith("/dev/")
-            or url.path in ("/openapi.json", "/docs", "/")
-            or url.path.startswith("/docs/")
+            url.path.startswith(("/dev/", "/docs/"))
+            or url.path in ("/openapi.json", "/docs")
+            or not url.path.startswith("/v1/")  # the web pages (local_runtime/pages.py)
         ):
             return self._local_only(request.method, url.path, url.query, body)
         route, params, path_known = match(request.method, url.path)
@@ -244,7 +244,10 @@ class Gateway(ThreadedWSGIServer):
             return _send(200, json.dumps(result, ensure_ascii=False, default=str).encode())
         if path == "/openapi.json" and method == "GET":
             return _send(200, self.openapi)
-        if path in ("/", "/docs") and method == "GET":
+        if method in ("GET", "HEAD") and (served := pages.serve(path)) is not None:
+            status, content, kind, headers = served
+            return _send(status, content, kind, headers)
+        if path == "/docs" and method == "GET":
             status, page = api_docs.page()
             return _send(status, page, "text/html; charset=utf-8")
         if path.startswith("/docs/") and method == "GET":

@@ -11,6 +11,7 @@ import random
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from shared.config import settings
 from shared.dal.aed_registry import DynamoAeds
@@ -100,6 +101,8 @@ class DemoData:
     responders: int
     lapsed: int
     aeds: int
+    now: datetime
+    rng_seed: int
 
 
 def seed(rng_seed: int = 20261130) -> DemoData:
@@ -140,7 +143,29 @@ def seed(rng_seed: int = 20261130) -> DemoData:
     aeds += [_round_the_clock_aed(n, *aed) for n, aed in enumerate(ROUND_THE_CLOCK, start=drawn + 1)]
     for fields in aeds:
         aed_logic.create_aed(aed_repo, geo, replace(fields, manager_id=DEMO_AED_MANAGER), now)
-    return DemoData(on_duty=on_duty, responders=RESPONDERS, lapsed=lapsed, aeds=len(aeds))
+    seed_districts(now)
+    return DemoData(
+        on_duty=on_duty, responders=RESPONDERS, lapsed=lapsed, aeds=len(aeds), now=now, rng_seed=rng_seed
+    )
+
+
+@dataclass
+class DemoPast:
+    rescues: int
+    sessions: int
+    credited: int
+    opted_in: int
+
+
+def seed_past(demo: DemoData) -> DemoPast:
+    """What the cockpit shows: a week of rescues, four weeks of training, the credits and leaderboard they
+    earned. Written after the city (make run does it in the background, once the API answers: the API and
+    the pages work meanwhile; the cockpit's figures fill in as it goes and the banner says when done)."""
+    rescues = seed_history(random.Random(demo.rng_seed + 7), demo.on_duty, demo.now)
+    sessions = seed_training(random.Random(demo.rng_seed + 11), demo.on_duty, demo.now)
+    credited = seed_credits(demo.now)
+    opted_in = seed_leaderboard(demo.now)
+    return DemoPast(rescues=rescues, sessions=sessions, credited=credited, opted_in=len(opted_in))
 
 
 def _install_apps(repo: DynamoResponders, rng: random.Random, who: list[tuple[str, float, float]]) -> None:
@@ -217,3 +242,364 @@ class DemoApps(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(self.every_s):
             heartbeat(self.on_duty)
+
+
+# --- the cockpit's demo: districts and a week of rescue history -----------------------------------------
+
+DISTRICT_IDS = ("shangcheng", "gongshu", "west-lake", "binjiang", "xiaoshan", "yuhang", "linping", "qiantang")
+DEMO_BOUNDARY_NOTE = "演示用近似边界 (demo approximation, not the official boundary)"
+HISTORY_DAYS = 7
+HISTORY_INCIDENTS = 30
+
+
+def _demo_area(district: District) -> dict[str, object]:
+    """A square of about 2.2 sigma a side round the district's demo centre: where the demo's volunteers
+    and AEDs are drawn, NOT the district's official boundary (the note says so)."""
+    half_lat = 2.2 * district.sigma_m / 111_195
+    half_lng = 2.2 * district.sigma_m / (111_195 * math.cos(math.radians(district.lat)))
+    w, s_, e, n = (
+        round(district.lng - half_lng, 5),
+        round(district.lat - half_lat, 5),
+        round(district.lng + half_lng, 5),
+        round(district.lat + half_lat, 5),
+    )
+    return {"type": "Polygon", "coordinates": [[[w, s_], [e, s_], [e, n], [w, n], [w, s_]]]}
+
+
+def seed_districts(now: datetime) -> None:
+    from shared.dal.cockpit import DynamoDistricts
+    from shared.logic.cockpit import districts
+
+    store = DynamoDistricts()
+    for district_id, district in zip(DISTRICT_IDS, DISTRICTS, strict=True):
+        name, name_en = district.name.split(" ", 1)
+        districts.put_district(
+            store,
+            district_id,
+            name=name,
+            name_en=name_en,
+            area=_demo_area(district),
+            note=DEMO_BOUNDARY_NOTE,
+            now=now,
+        )
+
+
+def seed_history(rng: random.Random, on_duty: list[tuple[str, float, float]], now: datetime) -> int:
+    """A week of closed rescues before ``now`` (so the cockpit has figures at any hour), written through
+    the rescue store with past times: alerts to the demo's on-duty volunteers (accepted, declined,
+    unanswered), arrivals, CPR, AEDs attached, closes with varied outcomes. The cockpit's summaries of
+    them come from the streams (cockpit_changes), as for any rescue. None is heard by a dispatch centre:
+    a centre hears only incidents raised after it was registered (shared.logic.dispatch.status)."""
+    from shared.dal.rescue import DynamoIncidents
+    from shared.geo.distance import haversine_m
+    from shared.logic.ids import new_id
+    from shared.logic.rescue.ports import Alert, Incident, IncidentEvent
+
+    if not on_duty:
+        return 0
+    store = DynamoIncidents()
+    config = settings()
+    outcomes = ("rosc", "transported", "transported", "deceased", "false_alarm", "cancelled", "expired")
+    for n in range(HISTORY_INCIDENTS):
+        created = now - timedelta(seconds=rng.randint(2 * 3600, HISTORY_DAYS * 86400 - 3600))
+        _, lat, lng = _point(rng)
+        source = "dispatch" if n % 3 == 0 else "app"
+        incident_id = new_id()
+        store.create(
+            Incident(
+                incident_id=incident_id,
+                status="dispatching",
+                lat=lat,
+                lng=lng,
+                created_at=created,
+                slots_cpr=2,
+                slots_aed=1,
+                source=source,
+                centre_id="demo-hz120-history" if source == "dispatch" else None,
+                cad_incident_no=f"DEMO-HIST-{n + 1:03d}" if source == "dispatch" else None,
+                nature="cardiac_arrest" if source == "dispatch" else None,
+            ),
+            None,
+            "",
+        )
+        nearest = sorted(on_duty, key=lambda r: haversine_m(lat, lng, r[1], r[2]))[: rng.randint(3, 8)]
+        first_alert = created + timedelta(seconds=rng.uniform(0.8, 3.0))
+        unanswered = rng.random() < 0.15
+        accepted: list[str] = []
+        for rid, r_lat, r_lng in nearest:
+            store.add_alert(
+                Alert(
+                    incident_id=incident_id,
+                    responder_id=rid,
+                    state="alerted",
+                    wave=1,
+                    distance_m=round(haversine_m(lat, lng, r_lat, r_lng)),
+                    lat=r_lat,
+                    lng=r_lng,
+                    alerted_at=first_alert,
+                )
+            )
+            answer = rng.random()
+            answered = first_alert + timedelta(seconds=rng.uniform(15, 150))
+            if not unanswered and answer < 0.45 and len(accepted) < 3:
+                role = "aed" if len(accepted) == 2 else "cpr"
+                if store.accept(incident_id, rid, role, None, answered):
+                    accepted.append(rid)
+            elif answer < 0.7:
+                store.decline(incident_id, rid, answered)
+        if unanswered or not accepted:
+            store.mark_unanswered(incident_id)
+        at = first_alert + timedelta(seconds=rng.uniform(150, 300))
+        for rid in accepted:
+            steps = ["arrived", "cpr_started"] + (["aed_attached"] if rng.random() < 0.5 else [])
+            for step in steps:
+                at += timedelta(seconds=rng.uniform(20, 120))
+                store.add_event(IncidentEvent(incident_id, new_id(), step, rid, "responder", at))
+        outcome = rng.choice(outcomes)
+        closed = max(at, created) + timedelta(minutes=rng.uniform(15, 40))
+        store.close(incident_id, outcome, closed)
+        if outcome != "expired":  # the workflow's expiry writes no event (shared.logic.rescue.console)
+            store.add_event(
+                IncidentEvent(
+                    incident_id, new_id(), "closed", "demo-dispatcher", "dispatcher", closed, detail=outcome
+                )
+            )
+        # As the rescue's finish does: its alerts and events go after the retention.
+        store.expire(incident_id, int((closed + timedelta(days=config.retention_days)).timestamp()))
+    return HISTORY_INCIDENTS
+
+
+# --- the cockpit's demo: four weeks of training, and credits on the leaderboard ---------------------------
+
+TRAINING_DAYS = 28
+DEMO_TRAINERS = ("demo-trainer-01", "demo-trainer-02", "demo-trainer-03")
+DEMO_EXAMINERS = (
+    ("demo-examiner-01", "演示考官 Demo examiner 01"),
+    ("demo-examiner-02", "演示考官 Demo examiner 02"),
+)
+DEMO_COURSES = (
+    ("演示 Demo 心肺复苏与AED 初级课程 (CPR & AED basics)", 4.0),
+    ("演示 Demo 应急救护员 证书课程 (first aider certificate)", 8.0),
+)
+TRAINING_SITES = (  # (site, demo district index)
+    ("演示 Demo 红十字会培训中心 Red Cross training centre", 0),
+    ("演示 Demo 社区服务中心 community centre", 2),
+    ("演示 Demo 滨江 培训教室 Binjiang classroom", 3),
+)
+TRAINING_SESSIONS = 6
+TRAINEES_FROM_ON_DUTY = 24  # on-duty demo volunteers among the trainees: certified ones are on duty
+LEADERBOARD_OPT_INS = 6
+RATINGS = ((5, 0.5), (4, 0.3), (3, 0.15), (2, 0.05))
+
+
+class _Unsent:
+    """The seed tells nobody anything: a waitlisted trainee promoted by a cancel gets no demo SMS."""
+
+    def send(self, phone: str, message: object) -> None:
+        return None
+
+
+def seed_training(rng: random.Random, on_duty: list[tuple[str, float, float]], now: datetime) -> int:
+    """Four weeks of practical sessions before ``now`` through the teaching and certification logic the
+    handlers use, each step at its own past instant: courses, sessions, registrations (seats, waitlists,
+    cancels), theory, check-ins with the session's signed code, evaluations, exams with an independent
+    examiner and scores (most pass), and the certificates the passes issue. Some trainees are demo
+    volunteers on duty, renewed onto their new certificate (they consented), so the cockpit's funnel
+    reaches on duty. Returns the number of sessions."""
+    from shared import wiring
+    from shared.logic.certification import exams as exam_logic
+    from shared.logic.certification.ports import SKILLS
+    from shared.logic.teaching import checkin, courses, evaluations, registrations, theory
+    from shared.logic.teaching.records import TheoryModule
+
+    config = settings()
+    zone = ZoneInfo(config.time_zone)
+    teaching, geo = wiring.teaching(), wiring.geo_index()
+    records, exam_store, certificates = wiring.training_records(), wiring.exams(), wiring.certificates()
+    granted, pool, secret = wiring.responder_certificates(), wiring.examiner_pool(), wiring.checkin_secret()
+    rules = exam_logic.CertificationRules(
+        pass_marks=dict(config.pass_marks),
+        valid_years=config.certificate_valid_years,
+        time_zone=config.time_zone,
+    )
+    responders = DynamoResponders()
+    today = now.astimezone(zone).date()
+    start = datetime.combine(today - timedelta(days=TRAINING_DAYS), datetime.min.time(), tzinfo=zone)
+    admin = Caller(sub="demo-admin", roles=frozenset({"admin"}))
+    for examiner_id, name in DEMO_EXAMINERS:
+        exam_logic.put_examiner(pool, admin, examiner_id, name, start)
+    made = [
+        courses.create_course(
+            teaching,
+            courses.NewCourse(
+                title=title,
+                description="演示课程 demo course",
+                theory_modules=[
+                    TheoryModule("m1", "理论 Theory: 识别心脏骤停与使用AED (cardiac arrest, AED)", 45)
+                ],
+                practical_hours=hours,
+            ),
+            DEMO_TRAINERS[0],
+            start,
+        )
+        for title, hours in DEMO_COURSES
+    ]
+    volunteers = [rid for rid, _, _ in rng.sample(on_duty, min(TRAINEES_FROM_ON_DUTY, len(on_duty)))]
+    newcomers = 0
+    # Days before today the sessions were held: 3 at least, so their exams (the day after) are over.
+    days_ago = sorted(rng.sample(range(3, TRAINING_DAYS), TRAINING_SESSIONS), reverse=True)
+    for n, ago in enumerate(days_ago):
+        course = made[n % len(made)]
+        trainer = DEMO_TRAINERS[n % len(DEMO_TRAINERS)]
+        site, district = TRAINING_SITES[n % len(TRAINING_SITES)]
+        starts = datetime.combine(today - timedelta(days=ago), datetime.min.time(), tzinfo=zone).replace(
+            hour=rng.choice((9, 14))
+        )
+        opened = starts - timedelta(days=10)
+        session = courses.create_session(
+            teaching,
+            geo,
+            courses.NewSession(
+                course_id=course.course_id,
+                site=site,
+                lat=DISTRICTS[district].lat,
+                lng=DISTRICTS[district].lng,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=3),
+                capacity=rng.choice((6, 8)),
+                instructor_id=trainer,
+            ),
+            opened,
+        )
+        people: list[tuple[str, registrations.Registrant]] = []
+        for _ in range(session.capacity + rng.randint(2, 3)):  # a few more than the seats: a waitlist
+            responder = responders.get(volunteers.pop()) if volunteers and rng.random() < 0.4 else None
+            if responder is not None:
+                people.append(
+                    (responder.responder_id, registrations.Registrant(responder.name, responder.phone, True))
+                )
+            else:
+                newcomers += 1
+                people.append(
+                    (
+                        f"demo-trainee-{newcomers:03d}",
+                        registrations.Registrant(
+                            f"演示学员 Demo trainee {newcomers:03d}",
+                            f"+86139{rng.randint(0, 99_999_999):08d}",
+                            False,
+                        ),
+                    )
+                )
+        at = opened
+        signed_up = []
+        for person_id, registrant in people:
+            at += timedelta(minutes=rng.uniform(30, 900))
+            signed_up.append(registrations.register(teaching, person_id, session.session_id, registrant, at))
+            for module in course.theory_modules:
+                theory.record(
+                    teaching,
+                    person_id,
+                    course.course_id,
+                    module.module_id,
+                    completed=True,
+                    score=None,
+                    now=at,
+                )
+        for registration in rng.sample(signed_up, 1):  # one changes their mind: the line moves up
+            registrations.cancel(
+                teaching,
+                _Unsent(),
+                Caller(sub=registration.person_id, roles=frozenset()),
+                registration.registration_id,
+                starts - timedelta(hours=rng.uniform(2, 20)),
+                config.time_zone,
+            )
+        seats = [r for r in records.registrations_of_session(session.session_id) if r.status == "confirmed"]
+        attended = []
+        for registration in seats:
+            if rng.random() < 0.12:  # a no-show
+                continue
+            caller = Caller(sub=registration.person_id, roles=frozenset())
+            arrived = starts + timedelta(minutes=rng.uniform(-12, 10))
+            code = checkin.sign(secret, session.session_id, checkin.window_of(arrived))
+            attended.append(checkin.check_in(teaching, secret, caller, session.session_id, code, arrived))
+            if rng.random() < 0.8:
+                evaluations.evaluate(
+                    teaching,
+                    caller,
+                    registration.registration_id,
+                    rating=rng.choices([r for r, _ in RATINGS], weights=[w for _, w in RATINGS])[0],
+                    comment=None,
+                    now=starts + timedelta(hours=rng.uniform(3.2, 30)),
+                )
+        if not attended:
+            continue
+        exam_at = starts + timedelta(days=1, hours=1)
+        exam = exam_logic.create_exam(
+            records,
+            exam_store,
+            pool,
+            Caller(sub=trainer, roles=frozenset({"trainer"})),
+            exam_logic.NewExam(course.course_id, site, exam_at, [r.person_id for r in attended]),
+            starts + timedelta(hours=4),
+        )
+        examiner = Caller(sub=exam.examiner_id, roles=frozenset({"examiner"}))
+        for k, candidate in enumerate(exam.candidate_ids):
+            skills = {s: rng.randint(max(mark, 80), 100) for s, mark in config.pass_marks.items()}
+            if rng.random() < 0.15:  # a fail: one skill under its mark
+                failed = rng.choice(SKILLS)
+                skills[failed] = max(0, config.pass_marks[failed] - rng.randint(5, 25))
+            exam_logic.score_candidate(
+                records,
+                exam_store,
+                certificates,
+                granted,
+                examiner,
+                exam.exam_id,
+                candidate,
+                skills,
+                rules,
+                exam_at + timedelta(minutes=20 + 8 * k),
+            )
+    return len(days_ago)
+
+
+def seed_credits(now: datetime) -> int:
+    """The points the closes of the seeded rescue history earn, as the rescue's finish awards them
+    (shared.logic.rescue.closure: awards_for, then the store's award, at the close). Returns how many
+    incidents were settled."""
+    from shared import wiring
+    from shared.logic.rescue.closure import awards_for
+
+    store, points = wiring.incidents(), dict(settings().credit_points)
+    since = now - timedelta(days=HISTORY_DAYS + 1)
+    settled, token = 0, None
+    while True:
+        page = store.list_incidents("closed", since, 100, token)
+        for summary in page.items:
+            if summary.closed_at is None:
+                continue
+            awards = awards_for(store.alerts(summary.incident_id), store.events(summary.incident_id), points)
+            settled += store.award(summary.incident_id, awards, datetime.fromisoformat(summary.closed_at))
+        token = page.next_token
+        if token is None:
+            return settled
+
+
+def seed_leaderboard(now: datetime) -> list[str]:
+    """Some of this month's credit holders opt in to the leaderboard themselves (as their app's PUT does),
+    every other one by points, so the board ranks them and those who did not choose stay off it. Half keep
+    the masked name, half choose a demo name. Returns the opted-in responder ids."""
+    from shared import wiring
+    from shared.logic import credits
+
+    store = wiring.leaderboard()
+    scores = credits.totals(store.credits_in_month(credits.local_month(now, settings().time_zone)))
+    order = sorted(scores, key=lambda r: (-scores[r][0], -scores[r][1], r))
+    chosen = order[::2][:LEADERBOARD_OPT_INS]
+    for n, responder_id in enumerate(chosen, start=1):
+        name = f"演示 Demo 志愿者 {chr(64 + n)}" if n % 2 else None
+        credits.set_entry(
+            store, Caller(sub=responder_id, roles=frozenset({"responder"})), responder_id, True, name
+        )
+    return chosen

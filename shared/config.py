@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, get_type_hints
@@ -38,6 +39,10 @@ def setting(
 @dataclasses.dataclass(frozen=True)
 class Settings:
     responders_table: str = setting("RESPONDERS_TABLE", "rescue-nearby-responders")
+    # The Red Cross cockpit (docs/cockpit.md): one summary per incident kept from the rescue tables'
+    # streams, and the districts its figures are filtered by.
+    rescue_summaries_table: str = setting("RESCUE_SUMMARIES_TABLE", "rescue-nearby-rescue-summaries")
+    districts_table: str = setting("DISTRICTS_TABLE", "rescue-nearby-districts")
     aeds_table: str = setting("AEDS_TABLE", "rescue-nearby-aeds")
     geo_table: str = setting("GEO_INDEX_TABLE", "rescue-nearby-geo-index")
     incidents_table: str = setting("INCIDENTS_TABLE", "rescue-nearby-incidents")
@@ -132,6 +137,15 @@ class Settings:
     oidc_leeway_s: int = setting("OIDC_LEEWAY_SECONDS", 30, ge=0, le=30)
     region: str = setting("AWS_REGION", "cn-north-1")
     time_zone: str = setting("TIME_ZONE", "Asia/Shanghai")
+    # The web pages' base map (docs/web.md): {"url": ".../{z}/{x}/{y}.png", "attribution", "crs": "wgs84" or
+    # "gcj02" (AMap, Tencent, Tianditu's GCJ-02 layers), "subdomains"?, "max_zoom"? (a number as text)};
+    # {} draws no base map (tests, and this machine, which has no network).
+    web_tiles: dict[str, str] = setting("WEB_TILES", {})
+    # The web pages' origin when they are served from another origin than the API (CloudFront in front of
+    # API Gateway: "https://d111111abcdef8.cloudfront.net", no path, no trailing slash): answers to a
+    # request from that Origin carry Access-Control-Allow-Origin. Empty: no CORS headers at all (the local
+    # runtime serves the pages and the API on one origin).
+    web_origin: str = setting("WEB_ORIGIN", "")
     presence_ttl_s: int = setting("PRESENCE_TTL_SECONDS", 900, gt=0)
     geo_max_queries: int = setting("GEO_MAX_QUERIES", 6, ge=1)
     # Dispatch (the contract's defaults; every one configurable per deployment)
@@ -193,6 +207,10 @@ class Settings:
                 raise SettingError(
                     f"{env_name(name)}: {getattr(self, name)!r} is not one of {sorted(allowed)}"
                 )
+        if self.web_origin and not _ORIGIN.fullmatch(self.web_origin):
+            raise SettingError(
+                f"WEB_ORIGIN: {self.web_origin!r} is not an origin (https://host[:port], no path or slash)"
+            )
         if (self.sms_provider == "sns") != (self.push_provider == "sns"):
             # SNS pushes only to SNS endpoints and a provider's SMS cannot carry SNS's: both, or neither.
             raise SettingError(
@@ -216,6 +234,9 @@ class Settings:
         }
         return cls(**values)
 
+
+# An origin as browsers send it in the Origin header: scheme, host, optional port; nothing after.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 _CHOICES = {
     "profile": {"global", "cn"},

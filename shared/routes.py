@@ -57,6 +57,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/aeds/import", "aed_import", frozenset({"aed_manager", "admin"})),
     Route("GET", "/v1/aeds/coverage", "aed_coverage", frozenset({"aed_manager", "dispatcher", "admin"})),
     Route("POST", "/v1/aeds/coverage", "aed_coverage", frozenset({"aed_manager", "dispatcher", "admin"})),
+    # The cockpit's heat map: the same coverage at each of the week's 168 hours, in one request
+    Route(
+        "POST", "/v1/aeds/coverage/week", "aed_coverage", frozenset({"aed_manager", "dispatcher", "admin"})
+    ),
     Route("POST", "/v1/aeds/{aed_id}/inspections", "aed_upkeep", frozenset({"aed_manager", "admin"})),
     Route("GET", "/v1/aeds/{aed_id}/inspections", "aed_upkeep", frozenset({"aed_manager", "admin"})),
     Route("POST", "/v1/sos", "rescue_sos", None),
@@ -69,6 +73,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/incidents/{incident_id}/aed-reports", "rescue_incidents", SIGNED_IN),
     # The dispatchers' console: every incident, and a rescue's timeline (an alerted responder's own part)
     Route("GET", "/v1/incidents", "rescue_incidents", frozenset({"dispatcher", "admin"})),
+    # ... and an incident a dispatcher raises for a caller (the SOS's intake, source "console")
+    Route("POST", "/v1/incidents", "rescue_incidents", frozenset({"dispatcher", "admin"})),
     Route("GET", "/v1/incidents/{incident_id}/timeline", "rescue_incidents", SIGNED_IN),
     Route("POST", "/v1/aeds/{aed_id}/reports", "aed_faults", SIGNED_IN),
     Route("GET", "/v1/aeds/{aed_id}/reports", "aed_faults", frozenset({"aed_manager", "admin"})),
@@ -119,10 +125,20 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/exams/{exam_id}/scores", "certification_exams", frozenset({"examiner"})),
     Route("GET", "/v1/training/quality", "certification_exams", frozenset({"trainer", "admin"})),
     Route("GET", "/v1/certificates/{certificate_no}", "certification_certificates", None),
+    # The Red Cross cockpit's training figures; the credits leaderboard (opt-in, the responder's own)
+    Route("GET", "/v1/cockpit/training", "cockpit_training", frozenset({"admin", "dispatcher", "trainer"})),
+    Route("PUT", "/v1/responders/{responder_id}/leaderboard", "credits", SIGNED_IN),
+    Route("GET", "/v1/credits/leaderboard", "credits", SIGNED_IN),
     Route(
         "POST", "/v1/certificates/{certificate_no}/revoke", "certification_certificates", frozenset({"admin"})
     ),
     Route("GET", "/v1/certificates/{certificate_no}/document", "certification_certificates", SIGNED_IN),
+    # The Red Cross cockpit (docs/cockpit.md): rescue figures of a period, responders on duty by map cell
+    # (cells of 5 or more only), and the districts both are filtered by
+    Route("PUT", "/v1/districts/{district_id}", "cockpit", frozenset({"admin"})),
+    Route("GET", "/v1/districts", "cockpit", frozenset({"admin", "dispatcher"})),
+    Route("GET", "/v1/cockpit/rescues", "cockpit", frozenset({"admin", "dispatcher"})),
+    Route("GET", "/v1/cockpit/on-duty", "cockpit", frozenset({"admin", "dispatcher"})),
 )
 
 # Functions no route reaches: the rescue workflow's steps (invoked by Step Functions).
@@ -183,6 +199,9 @@ class QueueSource:
 # takes the queue in order and posts what the centres have not yet heard. Never on the SOS's path.
 STREAM_SOURCES: tuple[StreamSource, ...] = (
     StreamSource("dispatch_changes", ("incidents_table", "events_table")),
+    # The cockpit's rescue summaries (docs/cockpit.md): any change to an incident, its alerts or its events
+    # re-derives that incident's summary (infra/constructs/cockpit.py).
+    StreamSource("cockpit_changes", ("incidents_table", "alerts_table", "events_table")),
 )
 QUEUE_SOURCES: tuple[QueueSource, ...] = (QueueSource("dispatch_webhooks", "status_changes_queue_url", 10),)
 EVENT_FUNCTIONS: tuple[str, ...] = (

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
         DynamoReminderLog,
         DynamoResponderCertificates,
     )
+    from shared.dal.cockpit import DynamoDistricts, DynamoRescueSummaries
+    from shared.dal.cockpit_training import DynamoTrainingDuty
+    from shared.dal.credits import DynamoLeaderboard
     from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
     from shared.dal.dispatch_deliveries import DynamoDeliveryLog
     from shared.dal.dispatch_secrets import SecretsManagerCentreSecrets
@@ -529,3 +532,37 @@ def certificate_reminder_log() -> DynamoReminderLog:
     from shared.dal.certification import DynamoReminderLog
 
     return DynamoReminderLog()
+
+
+# --- the cockpit's training figures and the credits leaderboard ---------------------------------------
+
+
+@_store
+def leaderboard() -> DynamoLeaderboard:
+    from shared.dal.credits import DynamoLeaderboard
+
+    return DynamoLeaderboard()
+
+
+@_store
+def training_duty() -> DynamoTrainingDuty:
+    from shared.dal.cockpit_training import DynamoTrainingDuty
+
+    return DynamoTrainingDuty()
+
+
+# --- the cockpit's rescue figures, districts and responders on duty -----------------------------------
+
+
+@_store
+def rescue_summaries() -> DynamoRescueSummaries:
+    from shared.dal.cockpit import DynamoRescueSummaries
+
+    return DynamoRescueSummaries()
+
+
+@_store
+def districts() -> DynamoDistricts:
+    from shared.dal.cockpit import DynamoDistricts
+
+    return DynamoDistricts()

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from shared import wiring
-from shared.api.aed_coverage import CoverageBody, CoverageOut
+from shared.api.aed_coverage import CoverageBody, CoverageOut, WeekCoverageBody, WeekCoverageOut
 from shared.api.http import ERROR_RESPONSES, create_app, entry_point
 from shared.config import settings
 from shared.errors import ValidationFailed
@@ -76,6 +76,26 @@ def coverage_of_area(body: CoverageBody) -> CoverageOut:
             now=datetime.now(UTC),
             time_zone=config.time_zone,
         )
+    )
+
+
+@app.post("/v1/aeds/coverage/week", responses=ERROR_RESPONSES)
+def coverage_week(body: WeekCoverageBody) -> WeekCoverageOut:
+    """The cockpit's heat map: coverage at each of the week's 168 hours, in one request."""
+    week = logic.coverage_week(
+        wiring.geo_index(),
+        logic.area_from_geojson(body.area),
+        grid_m=body.grid_m,
+        now=datetime.now(UTC),
+        time_zone=config.time_zone,
+    )
+    return WeekCoverageOut(
+        hours=[[round(x, 4) for x in day] for day in week.within_300m],
+        within_100m=[[round(x, 4) for x in day] for day in week.within_100m],
+        usable_aeds=week.usable_aeds,
+        sample_points=week.sample_points,
+        grid_m=week.grid_m,
+        week_of=week.week_of,
     )
 
 

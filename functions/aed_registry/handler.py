@@ -110,7 +110,12 @@ BboxQ = Annotated[
 
 
 @app.get("/v1/aeds", responses=ERROR_RESPONSES)
-def in_box(bbox: BboxQ) -> FeatureCollection:
+def in_box(
+    bbox: BboxQ,
+    at: Annotated[
+        datetime | None, Query(description="ISO 8601 with offset; the instant `state` is for (default now)")
+    ] = None,
+) -> FeatureCollection:
     try:
         min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
     except ValueError as error:
@@ -120,10 +125,15 @@ def in_box(bbox: BboxQ) -> FeatureCollection:
     ):
         raise ValidationFailed("bbox: coordinates out of range")
     hits = logic.aeds_in_box(wiring.geo_index(), min_lng, min_lat, max_lng, max_lat)
+    instant = aware(at, datetime.now(UTC))
     features = [
         Feature(
             geometry={"type": "Point", "coordinates": [h.lng, h.lat]},
-            properties={"aed_id": h.entity_id, **h.attributes},
+            properties={
+                "aed_id": h.entity_id,
+                **h.attributes,
+                **logic.map_state(h.attributes, instant, config.time_zone),
+            },
         )
         for h in hits
     ]

@@ -7,16 +7,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from shared import wiring
 from shared.api.aed_faults import PhotoUploadOut, RescueReportBody, RescueReportCreated
 from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
 from shared.api.params import EventIdempotencyKey, LimitQ
+from shared.api.plain import HEADER_MAX_LENGTH
 from shared.api.rescue import (
     AedAssignment,
     CloseAnswer,
     CloseBody,
+    ConsoleIncidentBody,
     EventAnswer,
     EventBody,
     IncidentList,
@@ -24,11 +27,12 @@ from shared.api.rescue import (
     IncidentView,
     ResponseAnswer,
     ResponseBody,
+    SosAccepted,
     Timeline,
     TimelineEntry,
 )
 from shared.geo.datum import to_wgs84
-from shared.logic.rescue import assignment, closure, console, view
+from shared.logic.rescue import assignment, closure, console, intake, view
 from shared.observability import RESPONDER_ACCEPTED, count, flushed_per_invocation, function_metrics
 
 app = create_app()
@@ -43,6 +47,52 @@ SinceQ = Annotated[
     Query(description="only incidents created at this instant or later; ISO 8601 with offset"),
 ]
 ListTokenQ = Annotated[str | None, Query(max_length=1000, description="from the previous page")]
+ConsoleIdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=HEADER_MAX_LENGTH,
+        description=(
+            "Required: one per incident the dispatcher raises (the console makes one per form), so a double "
+            "click or a retry raises it once; the same key with another body is 409. Each dispatcher's own"
+        ),
+    ),
+]
+ACCEPTED_RESPONSES: dict[int, OpenAPIResponse] = {
+    202: {"description": "Stored, wave 1 alerted"},
+    **ERROR_RESPONSES,
+}
+
+
+@app.post("/v1/incidents", responses=ACCEPTED_RESPONSES)
+def raise_for_caller(
+    body: ConsoleIncidentBody, idempotency_key: ConsoleIdempotencyKey
+) -> Response[SosAccepted]:
+    """A dispatcher raises an incident for a caller: the SOS's own intake (waves, roles, the AED, the
+    workflow), source "console", the dispatcher its creator (past the SOS's per-source limits; its
+    alerts pass the responders' hourly caps and count, as every staff incident's do)."""
+    lat, lng = to_wgs84(body.lat, body.lng, body.crs)
+    answer = intake.raise_sos(
+        wiring.incidents(),
+        wiring.geo_index(),
+        wiring.notifier(),
+        wiring.workflow(),
+        intake.SosRequest(
+            lat=lat,
+            lng=lng,
+            caller_phone=body.caller_phone,
+            note=body.note,
+            caller=current_caller(app),
+            idempotency_key=idempotency_key,
+            body=body.model_dump(),
+            source="console",
+        ),
+        wiring.policy(),
+        datetime.now(UTC),
+    )
+    accepted = SosAccepted(incident_id=answer.incident_id, status=answer.status)
+    return Response(202, content_types.APPLICATION_JSON, accepted)
 
 
 @app.get("/v1/incidents", responses=ERROR_RESPONSES)

@@ -63,6 +63,13 @@ DEAD_LETTERS: dict[str, str] = {
         "the message (stream, shard, the batch's arrival times), fix the cause, queue a run for each "
         "incident changed in that window, then delete the message."
     ),
+    "CockpitStreamFailures": (
+        "changes to incidents, alerts or events did not reach the cockpit's rescue summaries "
+        "(cockpit_changes failed through its retries): the cockpit's figures miss those changes until the "
+        "incident changes again. Read the message (stream, shard, the batch's arrival times), fix the cause, "
+        "invoke cockpit_changes with a MODIFY record for each incident changed in that window, then delete "
+        "the message."
+    ),
 }
 # SNS reports SMS published straight to phone numbers (not through a topic) under this dimension.
 SMS_DIMENSIONS = {"PhoneNumber": "PhoneNumber"}

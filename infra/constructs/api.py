@@ -24,6 +24,7 @@ from constructs import Construct
 
 from infra import constants as c
 from infra.constructs.identity import Identity
+from shared.api.plain import CORS_REQUEST_HEADERS
 from shared.routes import ROUTES, Route
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -149,13 +150,48 @@ class RestApi(Construct):
         self.methods: dict[str, apigw.Method] = {}
         for route in ROUTES:
             self.methods[route_key(route)] = self._method(route, integrations[route.function], identity)
+        self.gateway_responses: list[apigw.GatewayResponse] = []
         if json_auth_errors:
             self._auth_error_responses()
         self._firewall()
 
+    def allow_web_origin(self, origin: str) -> None:
+        """CORS for the web pages at ``origin`` (https://<their domain>, and only that): a preflight
+        (OPTIONS, answered by API Gateway itself) on every resource with routes, allowing the headers
+        the pages send; and API Gateway's own refusals (throttling, WAF-less 4XX, 5XX, the authorizers')
+        carrying Access-Control-Allow-Origin, so the pages can read them. The functions' answers carry it
+        from their WEB_ORIGIN setting (shared/api/http.py, shared/api/plain.py)."""
+        methods: dict[str, list[str]] = {}
+        for route in ROUTES:
+            methods.setdefault(route.path, []).append(route.method)
+        for path, allowed in methods.items():
+            # No acknowledgement: cdk-nag's APIG4 and COG4 leave CORS preflights (OPTIONS, answered by API
+            # Gateway's mock integration, no function, no data) out by themselves.
+            self.api.root.resource_for_path(path).add_cors_preflight(
+                allow_origins=[origin],
+                allow_headers=list(CORS_REQUEST_HEADERS),
+                allow_methods=sorted({*allowed, "OPTIONS"}),
+                max_age=cdk.Duration.hours(1),
+            )
+        allow = {"Access-Control-Allow-Origin": f"'{origin}'", "Vary": "'Origin'"}
+        for construct_id, response_type in (
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+        ):
+            self.api.add_gateway_response(construct_id, type=response_type, response_headers=allow)
+        for response in self.gateway_responses:  # the cn profile's JSON refusals override DEFAULT_4XX
+            cfn = response.node.default_child
+            assert isinstance(cfn, apigw.CfnGatewayResponse)
+            existing = cfn.response_parameters
+            assert isinstance(existing, dict)
+            cfn.response_parameters = {
+                **existing,
+                **{f"gatewayresponse.header.{name}": value for name, value in allow.items()},
+            }
+
     def _auth_error_responses(self) -> None:
         for construct_id, response_type, status, code, message, headers in AUTH_ERROR_RESPONSES:
-            self.api.add_gateway_response(
+            response = self.api.add_gateway_response(
                 construct_id,
                 type=response_type,
                 status_code=str(status),
@@ -164,6 +200,7 @@ class RestApi(Construct):
                     "application/json": json.dumps({"error": {"code": code, "message": message}}),
                 },
             )
+            self.gateway_responses.append(response)
 
     def _method(self, route: Route, integration: apigw.Integration, identity: Identity) -> apigw.Method:
         auth = identity.method_auth(route)

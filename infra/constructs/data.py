@@ -10,6 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from pynamodb.models import Model
 
@@ -125,6 +126,41 @@ class DataTables(Construct):
         if stream_view(model) is None or arn is None:
             raise ValueError(f"{model.__name__} has no stream: give its Meta a stream_view_type")
         return arn
+
+    def map_stream(
+        self,
+        scope: Construct,
+        construct_id: str,
+        fn: lambda_.IFunction,
+        model: type[Model],
+        *,
+        on_failure: str,
+        on_failure_grant: iam.Grant,
+    ) -> lambda_.CfnEventSourceMapping:
+        """``fn`` fed by the table's (keys-only) stream: newest first, in batches, a failing batch split and
+        retried, then its records' positions sent to the ``on_failure`` queue (ARN), which ``fn`` may send
+        to (``on_failure_grant``). The mapping waits for both grants. No filter criteria: DynamoDB
+        mappings filter on the record's `dynamodb` key only (the Lambda guide, "Using event filtering with
+        a DynamoDB event source"), and with keys-only streams nothing there tells a removal apart; the
+        handlers skip TTL removals themselves. The handlers raise on a failure (the whole batch again)."""
+        read = self.grant_stream_read(fn, model)
+        mapping = lambda_.CfnEventSourceMapping(
+            scope,
+            construct_id,
+            function_name=fn.function_name,
+            event_source_arn=self.stream_arn(model),
+            starting_position="LATEST",
+            batch_size=c.STATUS_STREAM_BATCH_SIZE,
+            maximum_batching_window_in_seconds=0,
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=c.STATUS_STREAM_RETRY_ATTEMPTS,
+            destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(destination=on_failure)
+            ),
+        )
+        read.apply_before(mapping)
+        on_failure_grant.apply_before(mapping)
+        return mapping
 
     def grant_stream_read(self, grantee: iam.IGrantable, model: type[Model]) -> iam.Grant:
         """What a Lambda event source mapping reads the table's stream with (constants.STREAM_READ_ACTIONS),

@@ -120,6 +120,8 @@ class StatusWebhooks(Construct):
 
         self.mappings: dict[str, lambda_.CfnEventSourceMapping] = {}
         for stream in STREAM_SOURCES:
+            if stream.function != "dispatch_changes":  # the cockpit's is infra/constructs/cockpit.py
+                continue
             fn = functions[stream.function]
             failures = iam.Grant.add_to_principal(
                 grantee=fn, actions=list(SEND_ACTIONS), resource_arns=[self.stream_failures.queue_arn]
@@ -127,29 +129,14 @@ class StatusWebhooks(Construct):
             for setting in stream.tables:
                 model = _model_of_setting(setting)
                 construct = next(spec.construct_id for spec in c.TABLES if spec.model is model)
-                read = data.grant_stream_read(fn, model)
-                mapping = lambda_.CfnEventSourceMapping(
+                mapping = data.map_stream(
                     self,
                     f"{stream.function.title().replace('_', '')}{construct}",
-                    function_name=fn.function_name,
-                    event_source_arn=data.stream_arn(model),
-                    starting_position="LATEST",
-                    batch_size=c.STATUS_STREAM_BATCH_SIZE,
-                    maximum_batching_window_in_seconds=0,
-                    bisect_batch_on_function_error=True,
-                    maximum_retry_attempts=c.STATUS_STREAM_RETRY_ATTEMPTS,
-                    # The handler raises on a failed send (the whole batch again): no partial responses.
-                    # No filter criteria: DynamoDB mappings filter on the record's `dynamodb` key only (the
-                    # Lambda guide, "Using event filtering with a DynamoDB event source"), and with keys-only
-                    # streams nothing there tells a removal apart; the handler skips TTL removals itself.
-                    destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
-                        on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(
-                            destination=self.stream_failures.queue_arn
-                        )
-                    ),
+                    fn,
+                    model,
+                    on_failure=self.stream_failures.queue_arn,
+                    on_failure_grant=failures,
                 )
-                read.apply_before(mapping)
-                failures.apply_before(mapping)
                 self.mappings[f"{stream.function}:{setting}"] = mapping
 
         fn = functions[consumer.function]

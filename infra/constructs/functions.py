@@ -41,6 +41,12 @@ ARCHITECTURE = ARCHITECTURES[GLOBAL_PROFILE.architecture]
 ALL_FUNCTIONS: tuple[str, ...] = tuple(
     dict.fromkeys((*FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS, *EVENT_FUNCTIONS))
 )
+# What each event source function (shared.routes.EVENT_FUNCTIONS) serves, for its description.
+_EVENT_PURPOSES: dict[str, str] = {
+    "dispatch_changes": "status webhooks",
+    "dispatch_webhooks": "status webhooks",
+    "cockpit_changes": "cockpit summaries",
+}
 
 # Settings (shared/config.py field names) written into the environment at their code defaults, so a
 # deployment sees and tunes them in one place: every function's, and the rescue Policy's, which the sos,
@@ -177,10 +183,15 @@ class Functions(Construct):
         stale = [name for name in c.FUNCTION_GRANTS if name not in ALL_FUNCTIONS]
         if stale:
             raise ValueError(f"infra/constants.FUNCTION_GRANTS names functions that do not exist: {stale}")
-        untimed = [name for name in EVENT_FUNCTIONS if name not in c.EVENT_FUNCTION_TIMEOUTS_S]
+        untimed = [
+            name
+            for name in EVENT_FUNCTIONS
+            if name not in c.EVENT_FUNCTION_TIMEOUTS_S or name not in _EVENT_PURPOSES
+        ]
         if untimed:
             raise ValueError(
-                f"event source functions without infra/constants.EVENT_FUNCTION_TIMEOUTS_S: {untimed}"
+                "event source functions without infra/constants.EVENT_FUNCTION_TIMEOUTS_S or a purpose "
+                f"(_EVENT_PURPOSES): {untimed}"
             )
 
         self.layer = lambda_.LayerVersion(
@@ -228,7 +239,7 @@ class Functions(Construct):
                     if name in WORKFLOW_FUNCTIONS
                     else f"Rescue Nearby: {name} (scheduled)"
                     if name in SCHEDULED_FUNCTIONS
-                    else f"Rescue Nearby: {name} (status webhooks)"
+                    else f"Rescue Nearby: {name} ({_EVENT_PURPOSES[name]})"
                     if name in EVENT_FUNCTIONS
                     else f"Rescue Nearby: {name} routes"
                 ),

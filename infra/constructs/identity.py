@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aws_cdk as cdk
@@ -47,6 +47,19 @@ class Identity(Protocol):
     groups: tuple[str, ...]
 
     def method_auth(self, route: Route) -> MethodAuth: ...
+
+
+class WebSignIn(Protocol):
+    """How the web pages sign in (infra/constructs/web.py): authorization code with PKCE at the identity's
+    issuer, the settings written to config.json's ``identity``."""
+
+    def web_sign_in_origins(self) -> list[str]: ...
+
+    def web_sign_in(self, pages_url: str) -> dict[str, Any]: ...
+
+
+# The pages' folders besides "/" (each one a sign-in callback): web/<page>/index.html.
+WEB_PAGES = ("map", "console", "cockpit")
 
 
 ANONYMOUS = MethodAuth(apigw.AuthorizationType.NONE, None)
@@ -226,6 +239,51 @@ class CognitoIdentity(Construct):
             return ANONYMOUS
         return MethodAuth(apigw.AuthorizationType.COGNITO, self.authorizer)
 
+    # --- the web pages' sign-in (infra/constructs/web.py): Cognito's hosted sign-in, code + PKCE --------
+    def web_sign_in_origins(self) -> list[str]:
+        """The origins the pages fetch to sign in (the token endpoint): for their CSP connect-src."""
+        return [self._web_domain().base_url()]
+
+    def web_sign_in(self, pages_url: str) -> dict[str, Any]:
+        """config.json's ``identity``: a public app client of its own for the pages (authorization code
+        with PKCE, no secret, callbacks and sign-out on the pages' folder URLs only). The pages send the
+        ID token, which the API's user-pools authorizer checks (it carries cognito:groups)."""
+        pages = [f"{pages_url}/", *(f"{pages_url}/{page}/" for page in WEB_PAGES)]
+        self.web_client = self.user_pool.add_client(
+            "WebClient",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(),  # the hosted sign-in only: no password reaches the pages
+            prevent_user_existence_errors=True,
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+                callback_urls=pages,
+                logout_urls=pages,
+                scopes=[cognito.OAuthScope.OPENID],
+            ),
+        )
+        domain = self._web_domain().base_url()
+        return {
+            "kind": "oidc",
+            "authority": self.user_pool.user_pool_provider_url,
+            "client_id": self.web_client.user_pool_client_id,
+            "roles_claim": "cognito:groups",
+            "authorize_url": f"{domain}/oauth2/authorize",
+            "token_url": f"{domain}/oauth2/token",
+            "logout_url": f"{domain}/logout",
+            "scopes": "openid",
+        }
+
+    def _web_domain(self) -> cognito.UserPoolDomain:
+        existing = self.user_pool.node.try_find_child("Domain")
+        if isinstance(existing, cognito.UserPoolDomain):
+            return existing
+        # A Cognito domain prefix is unique per region across all accounts: the account id makes it so.
+        return self.user_pool.add_domain(
+            "Domain",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"rescue-nearby-{cdk.Aws.ACCOUNT_ID}"),
+        )
+
 
 # --- the cn profile: an OIDC issuer behind a Lambda TOKEN authorizer ----------------------------------
 # Who is calling, in the cn profile: bearer tokens of an OIDC issuer (Authing, Keycloak, a city's SSO),
@@ -341,3 +399,45 @@ class OidcIdentity(Construct):
         if route.anonymous:
             return ANONYMOUS
         return MethodAuth(apigw.AuthorizationType.CUSTOM, self.authorizer, self._signed_in)
+
+    # --- the web pages' sign-in (infra/constructs/web.py): the issuer's own endpoints, code + PKCE ------
+    # The pages sign in at the same issuer, as the same client (OidcAudience: the tokens' aud the API
+    # checks); the issuer must allow the pages' folder URLs as that client's callbacks (docs/deploy.md).
+    def _endpoints(self) -> tuple[cdk.CfnParameter, cdk.CfnParameter]:
+        existing = self.node.try_find_child("OidcTokenUrl")
+        if isinstance(existing, cdk.CfnParameter):
+            authorize = self.node.find_child("OidcAuthorizeUrl")
+            assert isinstance(authorize, cdk.CfnParameter)
+            return authorize, existing
+        authorize = self._parameter(
+            "OidcAuthorizeUrl",
+            "The issuer's authorization endpoint (authorization_endpoint of its openid-configuration), "
+            "where the web pages send a person to sign in.",
+            pattern=_HTTPS,
+        )
+        token = self._parameter(
+            "OidcTokenUrl",
+            "The issuer's token endpoint (token_endpoint of its openid-configuration); it must answer "
+            "the web pages' origin with CORS.",
+            pattern=_HTTPS,
+        )
+        return authorize, token
+
+    def web_sign_in_origins(self) -> list[str]:
+        """The token endpoint's origin (https://host), for the pages' CSP connect-src."""
+        _, token = self._endpoints()
+        host = cdk.Fn.select(2, cdk.Fn.split("/", token.value_as_string))
+        return [cdk.Fn.join("", ["https://", host])]
+
+    def web_sign_in(self, pages_url: str) -> dict[str, Any]:
+        """config.json's ``identity`` from the issuer's parameters."""
+        authorize, token = self._endpoints()
+        return {
+            "kind": "oidc",
+            "authority": self.issuer.value_as_string,
+            "client_id": self.audience.value_as_string,
+            "roles_claim": self.roles_claim.value_as_string,
+            "authorize_url": authorize.value_as_string,
+            "token_url": token.value_as_string,
+            "scopes": "openid",
+        }

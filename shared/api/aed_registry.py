@@ -121,7 +121,11 @@ class NearbyAeds(BaseModel):
 class Feature(BaseModel):
     type: Literal["Feature"] = "Feature"
     geometry: dict[str, Any]
-    properties: dict[str, Any]
+    properties: dict[str, Any] = Field(
+        description="aed_id, name, status, opening_hours, placement?, floor?; and for the map: state "
+        "(open | closed | out_of_service at `at`), open_now, next_change_at (when it next opens or closes; "
+        "null for 24/7 and out of service)"
+    )
 
 
 class FeatureCollection(BaseModel):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
@@ -20,7 +20,15 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.shared.json_encoder import Encoder
 from pydantic import BaseModel
 
-from shared.api.plain import authorize, error_response, log_unexpected, nested_too_deep
+from shared.api.plain import (
+    CORS_REQUEST_HEADERS,
+    authorize,
+    error_response,
+    log_unexpected,
+    nested_too_deep,
+    with_cors,
+)
+from shared.config import settings
 from shared.errors import DomainError
 from shared.identity import Caller, caller_from_authorizer
 from shared.observability import logger
@@ -103,7 +111,13 @@ class _Resolver(APIGatewayRestResolver):
 
 
 def create_app() -> APIGatewayRestResolver:
-    app = _Resolver(enable_validation=True, serializer=_serialize, json_body_deserializer=_json_object)
+    # The web pages call the API from their own origin (CloudFront) when WEB_ORIGIN names it: answers to
+    # that origin, errors included, carry Access-Control-Allow-Origin; none without the setting.
+    origin = settings().web_origin
+    cors = CORSConfig(allow_origin=origin, allow_headers=list(CORS_REQUEST_HEADERS)) if origin else None
+    app = _Resolver(
+        enable_validation=True, serializer=_serialize, json_body_deserializer=_json_object, cors=cors
+    )
 
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response[str]:
@@ -150,13 +164,13 @@ def entry_point(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], 
         try:
             authorize(event)
         except DomainError as error:
-            return error_response(error.status, error.code, error.message, error.headers)
+            return with_cors(event, error_response(error.status, error.code, error.message, error.headers))
         _json_bodies(event)
         try:
             return app.resolve(event, context)
         except Exception as error:  # the last line of defence: log it, answer in the contract's shape
             log_unexpected(error)
-            return error_response(500, "internal_error", "internal error")
+            return with_cors(event, error_response(500, "internal_error", "internal error"))
 
     return lambda_handler
 

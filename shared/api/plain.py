@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from shared.config import settings
 from shared.errors import DomainError, Forbidden, MalformedRequest, NotFound, Unauthorized, ValidationFailed
 from shared.identity import Caller, caller_from_authorizer
 from shared.observability import logger
@@ -228,6 +229,29 @@ def error_response(
     }
 
 
+# The request headers the web pages send across origins (a preflight must allow each): the bearer token,
+# the JSON body's type and the SOS's idempotency key. infra/constructs/api.py allows the same.
+CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+
+
+def with_cors(event: Mapping[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    """``reply`` with Access-Control-Allow-Origin when the request came from the web pages' origin
+    (setting ``web_origin``), as Powertools' CORSConfig answers on the resolver's routes: for the answers
+    written outside the resolver (the SOS, and refusals before it runs). No setting, no header."""
+    origin = settings().web_origin
+    if not origin or header(event, "Origin") != origin:
+        return reply
+    added = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    if "headers" in reply and "multiValueHeaders" not in reply:
+        reply["headers"] = {**(reply["headers"] or {}), **added}
+    else:
+        reply["multiValueHeaders"] = {
+            **(reply.get("multiValueHeaders") or {}),
+            **{name: [value] for name, value in added.items()},
+        }
+    return reply
+
+
 def authorize(event: Mapping[str, Any]) -> Caller:
     """Enforce the route table's roles before anything reads the request. Unknown routes pass through
     to the 404; API Gateway has already refused missing tokens on protected routes, and the check is
@@ -294,11 +318,11 @@ def plain_entry_point(method: str, path: str, serve: PlainRoute) -> Callable[[di
             caller = authorize(event)
             if (event.get("httpMethod"), event.get("resource")) != (method, path):
                 raise NotFound("no such route")
-            return serve(event, caller)
+            return with_cors(event, serve(event, caller))
         except DomainError as error:
-            return error_response(error.status, error.code, error.message, error.headers)
+            return with_cors(event, error_response(error.status, error.code, error.message, error.headers))
         except Exception as error:
             log_unexpected(error)
-            return error_response(500, "internal_error", "internal error")
+            return with_cors(event, error_response(500, "internal_error", "internal error"))
 
     return lambda_handler

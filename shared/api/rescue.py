@@ -21,6 +21,10 @@ class SosBody(Body):
     crs: Crs = None
 
 
+class ConsoleIncidentBody(SosBody):
+    """A dispatcher raising an incident for a caller (POST /v1/incidents): the SOS's fields."""
+
+
 class SosAccepted(BaseModel):
     incident_id: str
     status: str
@@ -98,7 +102,9 @@ class IncidentView(BaseModel):
     )
     note: str | None = None
     slots: dict[str, int] | None = None
-    aed: AedAssignment | None = None
+    aed: AedAssignment | None = Field(
+        None, description="the AED being fetched: a runner's own; to staff, the accepted runner's"
+    )
     merged_into: str | None = Field(
         None, description='status "merged": this SOS was for a patient an earlier one is rescuing; that one'
     )
@@ -123,7 +129,10 @@ class RoleFill(BaseModel):
 
 class IncidentListItem(BaseModel):
     incident_id: str
-    source: str = Field(description='"app" (an SOS) or "dispatch" (the 120 centre\'s CAD system)')
+    source: str = Field(
+        description='"app" (an SOS), "dispatch" (the 120 centre\'s CAD system) or "console" (a dispatcher '
+        "raising it for a caller)"
+    )
     cad_incident_no: str | None = Field(None, description="the dispatch centre's number for it")
     lat: float
     lng: float
@@ -163,11 +172,13 @@ class TimelineEntry(BaseModel):
     aed_id: str | None = _optional("accepted: the AED the runner fetches; aed_reported: the AED")
     distance_m: float | None = _optional("alerted: metres from the patient when alerted")
     wave: int | None = _optional("alerted: the wave that alerted them")
-    source: str | None = _optional('created: "app" or "dispatch"')
+    source: str | None = _optional('created: "app", "dispatch" or "console"')
     cad_incident_no: str | None = _optional("created: the dispatch centre's number (staff only)")
     merged_into: str | None = _optional("merged: the incident this SOS joined")
     by: str | None = _optional("events: who reported it: responder, dispatcher, admin or system")
-    by_id: str | None = _optional("events reported by staff: who (staff only)")
+    by_id: str | None = _optional(
+        "events reported by staff, and created by a dispatcher (source console): who (staff only)"
+    )
     lat: float | None = _optional("created: the patient (staff only)")
     lng: float | None = _optional("created: the patient (staff only)")
     outcome: str | None = _optional("closed: rosc, transported, deceased, false_alarm, cancelled, expired")

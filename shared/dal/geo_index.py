@@ -147,13 +147,21 @@ class DynamoGeoIndex:
         return SearchResult(hits=hits, stats=stats)
 
     def search_box(
-        self, kind: str, min_lng: float, min_lat: float, max_lng: float, max_lat: float
+        self,
+        kind: str,
+        min_lng: float,
+        min_lat: float,
+        max_lng: float,
+        max_lat: float,
+        *,
+        now_epoch: int | None = None,
     ) -> SearchResult:
-        """Every indexed ``kind`` inside the box (edges included), west to east."""
+        """Every indexed ``kind`` inside the box (edges included), west to east; with ``now_epoch``, only
+        items not lapsed then (as ``search``: the responders on duty, for the cockpit)."""
         cover = cover_box(
             min_lng, min_lat, max_lng, max_lat, levels=INDEX_LEVELS, max_ranges=self.max_queries
         )
-        rows, stats = _run(kind, cover, None)
+        rows, stats = _run(kind, cover, now_epoch)
         hits = [
             GeoHit(r["entity_id"], r["lat"], r["lng"], 0.0, r["attrs"])
             for r in rows
@@ -166,8 +174,18 @@ class DynamoGeoIndex:
     def nearby(self, kind: str, lat: float, lng: float, radius_m: float, now_epoch: int) -> list[Hit]:
         return [_hit(h) for h in self.search(kind, lat, lng, radius_m, now_epoch=now_epoch).hits]
 
-    def in_box(self, kind: str, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> list[Hit]:
-        return [_hit(h) for h in self.search_box(kind, min_lng, min_lat, max_lng, max_lat).hits]
+    def in_box(
+        self,
+        kind: str,
+        min_lng: float,
+        min_lat: float,
+        max_lng: float,
+        max_lat: float,
+        *,
+        now_epoch: int | None = None,
+    ) -> list[Hit]:
+        found = self.search_box(kind, min_lng, min_lat, max_lng, max_lat, now_epoch=now_epoch)
+        return [_hit(h) for h in found.hits]
 
 
 def _item(kind: str, point: IndexedPoint) -> Any:

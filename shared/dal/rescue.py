@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -116,6 +117,7 @@ stored(
     storage_only={
         "responder_id": "the partition: credits are read by responder",
         "credit_key": "the sort key, derived: incident_id#reason (the guard against a double award)",
+        "month": "the by-month index's partition, derived: the local month of at (the leaderboard)",
     },
 )
 
@@ -642,6 +644,8 @@ class DynamoIncidents:
                             Credit(incident_id, award.reason, award.points, at),
                             responder_id=award.responder_id,
                             credit_key=f"{incident_id}#{award.reason}",
+                            # the leaderboard's month: as shared.logic.credits.local_month
+                            month=at.astimezone(ZoneInfo(settings().time_zone)).strftime("%Y-%m"),
                         ),
                         condition=CreditModel.credit_key.does_not_exist(),
                     )

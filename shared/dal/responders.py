@@ -14,7 +14,13 @@ from shared.errors import Conflict
 from shared.logic.ports import RESPONDER, Responder
 
 _WHERE = "where the responder is: only in the geo index, whose item goes by TTL at the lapse (privacy)"
-stored(Responder, ResponderModel, not_stored={"presence_lat": _WHERE, "presence_lng": _WHERE})
+_BOARD = "the credits leaderboard's opt-in, read and written by shared/dal/credits.py only"
+stored(
+    Responder,
+    ResponderModel,
+    storage_only={"leaderboard_opt_in": _BOARD, "leaderboard_name": _BOARD},
+    not_stored={"presence_lat": _WHERE, "presence_lng": _WHERE},
+)
 # What save_presence writes (the rest of a responder is written by create and the certificate's grant).
 PRESENCE = ("available", "presence_expires_at")
 

@@ -10,6 +10,7 @@ from shared.dal.models.aed_faults import AedReportModel
 from shared.dal.models.aed_registry import AedModel
 from shared.dal.models.aed_upkeep import AedInspectionModel, UpkeepReminderModel
 from shared.dal.models.certification import CERTIFICATION_MODELS, CertificateReminderModel
+from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
@@ -41,4 +42,6 @@ ALL_MODELS: tuple[type[Model], ...] = (
     *CERTIFICATION_MODELS,
     DispatchCentreModel,
     DeliveryModel,
+    RescueSummaryModel,
+    DistrictModel,
 )

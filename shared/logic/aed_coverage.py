@@ -17,7 +17,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.errors import ValidationFailed
@@ -223,9 +223,9 @@ class _Buckets:
     def __init__(self, aeds: Iterable[tuple[float, float]], origin_lat: float, size_m: float) -> None:
         self.lng_scale = METRES_PER_DEGREE * math.cos(math.radians(origin_lat))
         self.size_m = size_m
-        self.cells: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
-        for lat, lng in aeds:
-            self.cells[self._cell(lat, lng)].append((lat, lng))
+        self.cells: dict[tuple[int, int], list[tuple[int, float, float]]] = defaultdict(list)
+        for index, (lat, lng) in enumerate(aeds):
+            self.cells[self._cell(lat, lng)].append((index, lat, lng))
 
     def _cell(self, lat: float, lng: float) -> tuple[int, int]:
         return (
@@ -233,38 +233,68 @@ class _Buckets:
             math.floor(lng * self.lng_scale / self.size_m),
         )
 
-    def nearest_m(self, lat: float, lng: float) -> float:
+    def around(self, lat: float, lng: float) -> Iterable[tuple[int, float]]:
+        """(index, distance in metres) of the AEDs in the point's cell and the 8 around it."""
         row, col = self._cell(lat, lng)
-        best = math.inf
         for r in (row - 1, row, row + 1):
             for c in (col - 1, col, col + 1):
-                for a_lat, a_lng in self.cells.get((r, c), ()):
-                    best = min(best, haversine_m(lat, lng, a_lat, a_lng))
-        return best
+                for index, a_lat, a_lng in self.cells.get((r, c), ()):
+                    yield index, haversine_m(lat, lng, a_lat, a_lng)
+
+
+class Reach:
+    """Which AEDs each sample point has within NEAR_M and within WALK_M, computed once; the shares for any
+    set of AEDs usable at some hour are then read from it. Points with the same AEDs in reach are counted
+    together, so an hour costs (distinct reaches x AEDs in reach), not a pass over every point: the
+    168 hours of a week (``coverage_week``) cost little more than one."""
+
+    def __init__(self, points: Sequence[tuple[float, float]], aeds: Sequence[tuple[float, float]]) -> None:
+        self.points = len(points)
+        groups: dict[tuple[frozenset[int], frozenset[int]], int] = defaultdict(int)
+        if points:
+            # Cells a little over WALK_M: the local projection may stretch a 300 m distance by a fraction
+            # of a percent across a 1-degree area, and a neighbour cell must still hold every AED within
+            # 300 m.
+            buckets = _Buckets(aeds, sum(p[0] for p in points) / len(points), WALK_M * 1.05)
+            for lat, lng in points:
+                near: set[int] = set()
+                walk: set[int] = set()
+                for index, distance in buckets.around(lat, lng):
+                    if distance <= WALK_M:
+                        walk.add(index)
+                        if distance <= NEAR_M:
+                            near.add(index)
+                groups[(frozenset(near), frozenset(walk))] += 1
+        self.groups = list(groups.items())
+
+    def shares(self, usable: Iterable[int]) -> tuple[float, float]:
+        """(share within NEAR_M, share within WALK_M) of an AED whose index is in ``usable``."""
+        if not self.points:
+            return 0.0, 0.0
+        open_now = set(usable)
+        near = walk = 0
+        for (near_set, walk_set), count in self.groups:
+            if not walk_set.isdisjoint(open_now):
+                walk += count
+                if not near_set.isdisjoint(open_now):
+                    near += count
+        return near / self.points, walk / self.points
 
 
 def shares(points: Sequence[tuple[float, float]], aeds: Sequence[tuple[float, float]]) -> tuple[float, float]:
     """(share within NEAR_M, share within WALK_M) of ``points`` from the nearest of ``aeds``."""
-    if not points:
-        return 0.0, 0.0
-    # Cells a little over WALK_M: the local projection may stretch a 300 m distance by a fraction of a
-    # percent across a 1-degree area, and a neighbour cell must still hold every AED within 300 m.
-    buckets = _Buckets(aeds, sum(p[0] for p in points) / len(points), WALK_M * 1.05)
-    near = walk = 0
-    for lat, lng in points:
-        distance = buckets.nearest_m(lat, lng)
-        if distance <= WALK_M:
-            walk += 1
-            if distance <= NEAR_M:
-                near += 1
-    return near / len(points), walk / len(points)
+    return Reach(points, aeds).shares(range(len(aeds)))
 
 
-def coverage(
-    geo: GeoIndex, area: Area, *, day: str, hour: int, grid_m: float, now: datetime, time_zone: str
-) -> Coverage:
-    at = evaluation_time(day, hour, now, time_zone)
-    points = sample_points(area, grid_m)
+@dataclass(frozen=True)
+class _Candidate:
+    lat: float
+    lng: float
+    opening_hours: str
+
+
+def _candidates(geo: GeoIndex, area: Area) -> list[_Candidate]:
+    """The usable AEDs in the area and MARGIN_M around it (open or not: the hour decides), one read."""
     margin_lat = MARGIN_M / METRES_PER_DEGREE
     margin_lng = MARGIN_M / (
         METRES_PER_DEGREE * max(math.cos(math.radians(max(abs(area.min_lat), abs(area.max_lat)))), 1e-6)
@@ -276,8 +306,21 @@ def coverage(
         min(180.0, area.max_lng + margin_lng),
         min(90.0, area.max_lat + margin_lat),
     )
-    usable = [(h.lat, h.lng) for h in hits if is_open(h.attributes.get("opening_hours", ""), at, time_zone)]
-    within_100m, within_300m = shares(points, usable)
+    return [_Candidate(h.lat, h.lng, str(h.attributes.get("opening_hours", ""))) for h in hits]
+
+
+def _open_at(candidates: Sequence[_Candidate], at: datetime, time_zone: str) -> list[int]:
+    return [i for i, c in enumerate(candidates) if is_open(c.opening_hours, at, time_zone)]
+
+
+def coverage(
+    geo: GeoIndex, area: Area, *, day: str, hour: int, grid_m: float, now: datetime, time_zone: str
+) -> Coverage:
+    at = evaluation_time(day, hour, now, time_zone)
+    points = sample_points(area, grid_m)
+    candidates = _candidates(geo, area)
+    usable = _open_at(candidates, at, time_zone)
+    within_100m, within_300m = Reach(points, [(c.lat, c.lng) for c in candidates]).shares(usable)
     return Coverage(
         sample_points=len(points),
         within_100m=within_100m,
@@ -286,5 +329,46 @@ def coverage(
         day=day,
         hour=hour,
         evaluated_at=at,
+        grid_m=grid_m,
+    )
+
+
+@dataclass(frozen=True)
+class WeekCoverage:
+    """``coverage`` at each hour of the week: [day Mo..Su][hour 0..23], each hour evaluated as
+    ``coverage`` evaluates it (the next such weekday and hour from ``now``), so the week starts today."""
+
+    sample_points: int
+    within_100m: list[list[float]]
+    within_300m: list[list[float]]
+    usable_aeds: list[list[int]]
+    week_of: date  # the local day the 168 hours are counted from (today)
+    grid_m: float
+
+
+def coverage_week(geo: GeoIndex, area: Area, *, grid_m: float, now: datetime, time_zone: str) -> WeekCoverage:
+    """The heat map's 168 cells in one request: the AEDs read once, the points' reach computed once."""
+    points = sample_points(area, grid_m)
+    candidates = _candidates(geo, area)
+    reach = Reach(points, [(c.lat, c.lng) for c in candidates])
+    near: list[list[float]] = []
+    walk: list[list[float]] = []
+    counts: list[list[int]] = []
+    for day in WEEKDAYS:
+        near.append([])
+        walk.append([])
+        counts.append([])
+        for hour in range(24):
+            usable = _open_at(candidates, evaluation_time(day, hour, now, time_zone), time_zone)
+            within_100m, within_300m = reach.shares(usable)
+            near[-1].append(within_100m)
+            walk[-1].append(within_300m)
+            counts[-1].append(len(usable))
+    return WeekCoverage(
+        sample_points=len(points),
+        within_100m=near,
+        within_300m=walk,
+        usable_aeds=counts,
+        week_of=now.astimezone(ZoneInfo(time_zone)).date(),
         grid_m=grid_m,
     )

@@ -6,13 +6,14 @@ hours are read at query time, since they change with the clock, not with writes)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.identity import Caller
-from shared.logic.hours import is_open, validate_opening_hours
+from shared.logic.hours import is_open, next_change, validate_opening_hours
 from shared.logic.ids import new_id
 from shared.logic.ports import AED_MAP, AED_USABLE, CLAIM, Aed, AedRepository, GeoIndex, Hit
 from shared.logic.responders import Page, paginate
@@ -162,6 +163,22 @@ def nearby_aeds(
     hits = geo.nearby(AED_USABLE, lat, lng, radius_m, now_epoch=int(at.timestamp()))
     open_hits = [h for h in hits if is_open(h.attributes.get("opening_hours", ""), at, time_zone)]
     return paginate(open_hits, limit, next_token)
+
+
+def map_state(attributes: Mapping[str, object], at: datetime, time_zone: str) -> dict[str, object]:
+    """How the public map marks an AED at ``at``: ``out_of_service`` (faulty, missing, in use, expired,
+    or suspended by a report from a rescue), else ``open`` or ``closed`` by its hours; and when that
+    changes next (``next_change_at``: when a closed one opens, or an open one closes; None for 24/7)."""
+    hours = str(attributes.get("opening_hours", ""))
+    if attributes.get("status") != "ok" or attributes.get("suspended"):
+        return {"state": "out_of_service", "open_now": False, "next_change_at": None}
+    opened = is_open(hours, at, time_zone)
+    change = next_change(hours, at, time_zone)
+    return {
+        "state": "open" if opened else "closed",
+        "open_now": opened,
+        "next_change_at": change.isoformat() if change else None,
+    }
 
 
 def aeds_in_box(geo: GeoIndex, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> list[Hit]:

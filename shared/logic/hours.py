@@ -34,3 +34,15 @@ def is_open(expression: str, at: datetime, time_zone: str) -> bool:
         return bool(_parse(expression).is_open(local))
     except (ParserError, SyntaxError, ValueError):
         return False  # stored expressions are validated on write; an unreadable one is never "open"
+
+
+def next_change(expression: str, at: datetime, time_zone: str) -> datetime | None:
+    """When the open/closed state next changes after ``at`` (aware, in ``time_zone``); None when it
+    never does (24/7) or the expression cannot be read."""
+    zone = ZoneInfo(time_zone)
+    local = at.astimezone(zone).replace(tzinfo=None)
+    try:
+        changes = _parse(expression).next_change(local)
+    except (ParserError, SyntaxError, ValueError):
+        return None
+    return changes.replace(tzinfo=zone) if changes is not None else None

@@ -83,6 +83,15 @@ def expected_alarms(s: Synthesized) -> dict[str, tuple[str, str, Any, str, int, 
             300,
             1,
         ),
+        # The cockpit's rescue summaries: a stream batch cockpit_changes failed through its retries.
+        "DeadLettersCockpitStreamFailures": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            queue("Cockpit/StreamFailures"),
+            "Maximum",
+            300,
+            1,
+        ),
     }
 
 
@@ -117,6 +126,7 @@ def test_the_alarms_are_exactly_these(synthesized: Synthesized) -> None:
         "DeadLettersScheduledRunFailures",
         "DeadLettersStatusWebhooksParked",
         "DeadLettersStatusStreamFailures",
+        "DeadLettersCockpitStreamFailures",
     ],
 )
 def test_alarm_watches_its_metric_and_tells_the_ops_topic(synthesized: Synthesized, alarm_id: str) -> None:

@@ -24,11 +24,13 @@ from shared.routes import ROUTES, Route
 from tests.infrastructure.conftest import CN_CONTEXT, CN_SMS_TEMPLATES, TEST_CONTEXT, Synthesized
 from tests.infrastructure.test_infra_api import methods, route_id
 from tests.infrastructure.test_infra_compliance import (
+    BUCKET_DEPLOYMENT,
     CENTRE_SECRET_HOLDERS,
     FUNCTION_SCOPES,
     PHOTO_ACK,
     PHOTO_SIGNERS,
     PUBLIC_METHOD_ACKS,
+    WEB_ACKS,
     acknowledgements,
     rule_id,
     unacknowledged_findings,
@@ -146,7 +148,7 @@ def test_no_sns_sms_or_mobile_push(synthesized_cn: Synthesized) -> None:
 
 def test_no_xray_tracing(synthesized_cn: Synthesized) -> None:
     functions = synthesized_cn.of_type("AWS::Lambda::Function")
-    assert len(functions) == len(ALL_FUNCTIONS) + 1  # and the authorizer
+    assert len(functions) == len(ALL_FUNCTIONS) + 2  # and the authorizer, and the pages' BucketDeployment
     for logical_id, function in functions.items():
         assert function["Properties"].get("TracingConfig", {}).get("Mode") != "Active", logical_id
     (stage,) = synthesized_cn.of_type("AWS::ApiGateway::Stage").values()
@@ -254,8 +256,8 @@ def test_refusals_before_a_handler_answer_in_the_api_error_shape(synthesized_cn:
     body = ErrorResponse.model_validate_json(unauthorized["ResponseTemplates"]["application/json"])
     assert body.error.code == "unauthorized"
     assert unauthorized["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/json'"
-    for response in responses.values():
-        ErrorResponse.model_validate_json(response["ResponseTemplates"]["application/json"])
+    for kind in ("UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"):
+        ErrorResponse.model_validate_json(responses[kind]["ResponseTemplates"]["application/json"])
 
 
 # --- messages: the providers, their settings, their credentials ---------------------------------------
@@ -338,9 +340,16 @@ def test_fan_out_stays_on_the_sns_topics(synthesized_cn: Synthesized) -> None:
 
 def test_lambda_architecture_is_the_profiles(synthesized_cn: Synthesized, synthesized: Synthesized) -> None:
     for s, architecture in ((synthesized_cn, "x86_64"), (synthesized, "arm64")):
-        functions = s.of_type("AWS::Lambda::Function").values()
+        # Ours; CDK's BucketDeployment handler (the web pages' upload, deploy time only) is CDK's choice.
+        functions = [
+            f
+            for k, f in s.of_type("AWS::Lambda::Function").items()
+            if not k.startswith("CustomCDKBucketDeployment")
+        ]
         assert {tuple(f["Properties"]["Architectures"]) for f in functions} == {(architecture,)}
-        (layer,) = s.of_type("AWS::Lambda::LayerVersion").values()
+        (layer,) = [
+            v for k, v in s.of_type("AWS::Lambda::LayerVersion").items() if "AwsCliLayer" not in k
+        ]  # not BucketDeployment's AWS CLI layer
         assert layer["Properties"]["CompatibleArchitectures"] == [architecture]
     assert p.DEFAULT_ARCHITECTURE == {"global": "arm64", "cn": "x86_64"}
 
@@ -452,6 +461,15 @@ SIGNED_IN_METHOD_ACKS = {
 # X-Ray, no SNS SMS), the authorizer function, the provider secret, Step Functions without X-Ray, and the
 # signed-in methods' COG4 (the China regions have no Cognito authorizer).
 EXPECTED_CN_ACKS = {
+    # The web pages: an OAI instead of OAC (CFR7), the IAM certificate by override (CFR4); the asset
+    # bucket's ARN written out for the cn stack's region.
+    *WEB_ACKS,
+    ("Web/Distribution", "AwsSolutions-CFR7"),
+    (
+        f"{BUCKET_DEPLOYMENT}/ServiceRole",
+        f"AwsSolutions-IAM5[Resource::arn:aws-cn:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+        f"{p.CN_DEFAULT_REGION}/*]",
+    ),
     *{(f"Functions/{name}/Function", "AwsSolutions-L1") for name in FUNCTION_SCOPES},
     ("Identity/Authorizer/Function", "AwsSolutions-L1"),
     (
@@ -464,6 +482,7 @@ EXPECTED_CN_ACKS = {
     ("Schedules/DeadLetters", "AwsSolutions-SQS3"),
     ("Schedules/FailedRuns", "AwsSolutions-SQS3"),
     ("StatusWebhooks/StreamFailures", "AwsSolutions-SQS3"),
+    ("Cockpit/StreamFailures", "AwsSolutions-SQS3"),  # the cockpit summaries' mappings' on-failure queue
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
     ("ProviderCredentials/Secret", "AwsSolutions-SMG4"),
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
@@ -512,7 +531,9 @@ def test_the_global_profile_is_unchanged_where_it_matters(synthesized: Synthesiz
     assert "Parameters" not in synthesized.template or not set(OIDC_PARAMETERS) & set(
         synthesized.template["Parameters"]
     )
-    assert not synthesized.of_type("AWS::ApiGateway::GatewayResponse")
+    # Only the CORS headers on API Gateway's own answers, for the web pages (test_infra_web.py).
+    responses = synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
+    assert {r["Properties"]["ResponseType"] for r in responses} == {"DEFAULT_4XX", "DEFAULT_5XX"}
     (stage,) = synthesized.of_type("AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["TracingEnabled"] is True
     for logical_id in synthesized.of_type("AWS::Lambda::Function"):

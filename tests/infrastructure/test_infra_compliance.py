@@ -44,6 +44,10 @@ FUNCTION_SCOPES = (
     "Dispatch_Inbound",
     "Dispatch_Changes",
     "Dispatch_Webhooks",
+    "Cockpit",
+    "Cockpit_Changes",
+    "Cockpit_Training",
+    "Credits",
 )
 FUNCTION_ACKS = {
     (f"Functions/{name}/{part}", rule)
@@ -74,7 +78,37 @@ PUBLIC_METHOD_ACKS = {
     if r.anonymous
     for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4")
 }
+# The web pages (infra/constructs/web.py): the distribution's choices and CDK's BucketDeployment handler
+# (one singleton per stack). The API's CORS preflights (API Gateway's mock OPTIONS, no authorizer) need
+# none: cdk-nag's APIG4 and COG4 leave OPTIONS methods out, so an acknowledgement there would be stale.
+BUCKET_DEPLOYMENT = "Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB"
+WEB_DEPLOYMENT_ACKS = {
+    (f"{BUCKET_DEPLOYMENT}/ServiceRole", f"AwsSolutions-{rule}")
+    for rule in (
+        "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "IAM5[Action::s3:GetBucket*]",
+        "IAM5[Action::s3:GetObject*]",
+        "IAM5[Action::s3:List*]",
+        "IAM5[Action::s3:Abort*]",
+        "IAM5[Action::s3:DeleteObject*]",
+        "IAM5[Resource::<WebBucket.Arn>/*]",
+        "IAM5[Resource::*]",
+    )
+} | {(BUCKET_DEPLOYMENT, "AwsSolutions-L1")}
+WEB_ACKS = {
+    *{("Web/Distribution", f"AwsSolutions-{rule}") for rule in ("CFR1", "CFR2", "CFR4")},
+    *WEB_DEPLOYMENT_ACKS,
+}
+WEB_GLOBAL_ACKS = {
+    *WEB_ACKS,
+    (
+        f"{BUCKET_DEPLOYMENT}/ServiceRole",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+        "<AWS::Region>/*]",
+    ),
+}
 EXPECTED_ACKS = {
+    *WEB_GLOBAL_ACKS,
     ("Identity/UserPool", "AwsSolutions-COG2"),
     ("Identity/UserPool", "AwsSolutions-COG8"),
     (
@@ -86,6 +120,7 @@ EXPECTED_ACKS = {
     ("Schedules/DeadLetters", "AwsSolutions-SQS3"),  # it is the schedules' dead-letter queue
     ("Schedules/FailedRuns", "AwsSolutions-SQS3"),  # the scheduled functions' on-failure destination
     ("StatusWebhooks/StreamFailures", "AwsSolutions-SQS3"),  # the stream mappings' on-failure destination
+    ("Cockpit/StreamFailures", "AwsSolutions-SQS3"),  # the same, for the cockpit summaries' mappings
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
     *{(f"Functions/{name}/Role", CENTRE_SECRETS_ACK) for name in CENTRE_SECRET_HOLDERS},
@@ -96,7 +131,7 @@ EXPECTED_ACKS = {
 
 def rule_id(rule: str) -> str:
     """Rule ids name generated logical ids (ReportPhotosBucket2420706A): compare without the hash."""
-    return re.sub(r"<(ReportPhotosBucket)[0-9A-F]{8}\.Arn>", r"<\1.Arn>", rule)
+    return re.sub(r"<(ReportPhotosBucket|WebBucket)[0-9A-F]{8}\.Arn>", r"<\1.Arn>", rule)
 
 
 def acknowledgements(synthesized: Synthesized) -> Iterator[tuple[str, str, Any]]:

@@ -24,6 +24,7 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
+from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
@@ -114,19 +115,24 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
         teaching.EvaluationModel: "TrainingEvaluationsTable",
         DispatchCentreModel: "DispatchCentresTable",
         DeliveryModel: "DispatchDeliveriesTable",
+        RescueSummaryModel: "RescueSummariesTable",  # the cockpit's: docs/cockpit.md
+        DistrictModel: "DistrictsTable",
     }
     keys = {
         model: {
             (k["AttributeName"], k["KeyType"])
             for k in table_of(synthesized, model)["Properties"]["KeySchema"]
         }
-        for model in (SosKeyModel, AlertModel, EventModel, CreditModel)
+        for model in (SosKeyModel, AlertModel, EventModel, CreditModel, RescueSummaryModel, DistrictModel)
     }
     assert keys == {
         SosKeyModel: {("key_hash", "HASH")},
         AlertModel: {("incident_id", "HASH"), ("responder_id", "RANGE")},
         EventModel: {("incident_id", "HASH"), ("event_id", "RANGE")},
         CreditModel: {("responder_id", "HASH"), ("credit_key", "RANGE")},
+        # A period is one Query per local month: the month, then the creation instant and the incident.
+        RescueSummaryModel: {("month", "HASH"), ("created_key", "RANGE")},
+        DistrictModel: {("district_id", "HASH")},
     }
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from infra import constants as c
 from shared.config import env_name
-from shared.dal.models.rescue import EventModel, IncidentModel
+from shared.dal.models.rescue import AlertModel, EventModel, IncidentModel
 from shared.dal.tables import ALL_MODELS
 from shared.routes import EVENT_FUNCTIONS, QUEUE_SOURCES, STREAM_SOURCES
 from tests.infrastructure.conftest import Synthesized
@@ -52,6 +52,12 @@ STREAM_READ = {
     "dynamodb:ListStreams",
 }
 CHANGES_URL, PARKED_URL = "STATUS_CHANGES_QUEUE_URL", "STATUS_PARKED_QUEUE_URL"
+# Who reads which table's stream (through its event source mappings), written out: the status webhooks'
+# trigger, and the cockpit's summaries (infra/constructs/cockpit.py, tested in test_infra_cockpit.py).
+STREAM_READERS = {
+    "dispatch_changes": {IncidentModel, EventModel},
+    "cockpit_changes": {IncidentModel, AlertModel, EventModel},
+}
 
 
 @pytest.fixture(params=PROFILES)
@@ -83,12 +89,17 @@ def function_props(s: Synthesized, name: str) -> dict[str, Any]:
 
 def test_the_functions_and_their_sources_are_these() -> None:
     assert {(x.function, x.tables) for x in STREAM_SOURCES} == {
-        ("dispatch_changes", ("incidents_table", "events_table"))
+        ("dispatch_changes", ("incidents_table", "events_table")),
+        ("cockpit_changes", ("incidents_table", "alerts_table", "events_table")),
     }
     assert {(x.function, x.queue, x.batch_size) for x in QUEUE_SOURCES} == {
         ("dispatch_webhooks", "status_changes_queue_url", 10)
     }
-    assert set(EVENT_FUNCTIONS) == {"dispatch_changes", "dispatch_webhooks"} <= set(ALL_FUNCTIONS)
+    assert (
+        set(EVENT_FUNCTIONS)
+        == {"dispatch_changes", "dispatch_webhooks", "cockpit_changes"}
+        <= set(ALL_FUNCTIONS)
+    )
     assert (env_name("status_changes_queue_url"), env_name("status_parked_queue_url")) == (
         CHANGES_URL,
         PARKED_URL,
@@ -185,7 +196,8 @@ def test_the_changes_queue_feeds_dispatch_webhooks(synth: Synthesized) -> None:
 
 
 def test_no_other_event_source_mapping(synth: Synthesized) -> None:
-    assert len(synth.of_type("AWS::Lambda::EventSourceMapping")) == 3
+    # dispatch_changes: 2 streams; dispatch_webhooks: the changes queue; cockpit_changes: 3 streams.
+    assert len(synth.of_type("AWS::Lambda::EventSourceMapping")) == 6
     fed = {
         m["Properties"]["FunctionName"]["Ref"]
         for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
@@ -193,7 +205,7 @@ def test_no_other_event_source_mapping(synth: Synthesized) -> None:
     assert fed == {function_id(synth, name) for name in EVENT_FUNCTIONS}
 
 
-def test_streams_keys_only_on_exactly_the_incidents_and_events_tables(synth: Synthesized) -> None:
+def test_streams_keys_only_on_exactly_the_incidents_alerts_and_events_tables(synth: Synthesized) -> None:
     streams = {
         model: spec
         for model in ALL_MODELS
@@ -201,8 +213,11 @@ def test_streams_keys_only_on_exactly_the_incidents_and_events_tables(synth: Syn
     }
     assert streams == {
         IncidentModel: {"StreamViewType": "KEYS_ONLY"},
+        AlertModel: {"StreamViewType": "KEYS_ONLY"},  # the cockpit's summaries count alerts
         EventModel: {"StreamViewType": "KEYS_ONLY"},
     }
+    # Each stream is read by some consumer, and only streams that exist are read.
+    assert set(streams) == set().union(*STREAM_READERS.values())
     # One source of truth: the model's Meta (what pynamodb and the local runtime create the table with).
     for model in ALL_MODELS:
         view = getattr(model.Meta, "stream_view_type", None)
@@ -249,11 +264,28 @@ def test_dispatch_changes_reads_the_streams_and_no_table(synth: Synthesized) -> 
 
 
 def test_only_the_mapped_function_reads_a_stream(synth: Synthesized) -> None:
+    """A stream is read by the roles of the functions mapped to it, exactly those streams, nobody else."""
+    tables = {table_id(synth, m): m for m in ALL_MODELS}
+    readers = {role_of(synth, name): name for name in STREAM_READERS}
+    read: dict[str, set[Any]] = {}
     for policy in synth.of_type("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if set(as_list(statement["Action"])) & STREAM_READ:
+                assert set(as_list(statement["Action"])) <= STREAM_READ
                 assert "*" not in as_list(statement["Resource"])  # never ListStreams on "*"
-                assert policy["Properties"]["Roles"] == [{"Ref": role_of(synth, "dispatch_changes")}]
+                (role,) = policy["Properties"]["Roles"]
+                assert role["Ref"] in readers, role
+                for resource in as_list(statement["Resource"]):
+                    (ref,) = referenced_ids(resource)
+                    assert resource == {"Fn::GetAtt": [ref, "StreamArn"]}
+                    read.setdefault(readers[role["Ref"]], set()).add(tables[ref])
+    assert read == STREAM_READERS
+    # ... and each function's mappings are on exactly the streams it reads.
+    for name, models in STREAM_READERS.items():
+        sources = sorted((m["Properties"]["EventSourceArn"] for m in mappings(synth, name)), key=json.dumps)
+        assert sources == sorted(
+            ({"Fn::GetAtt": [table_id(synth, m), "StreamArn"]} for m in models), key=json.dumps
+        ), name
 
 
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)

@@ -26,12 +26,14 @@ from shared.dal.models.certification import (
     ExamModel,
     ExamScoreModel,
 )
+from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
 from shared.routes import EVENT_FUNCTIONS, FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 from tests.infrastructure.conftest import PUSH_FCM_ARN, TEST_CONTEXT, Synthesized
+from tests.infrastructure.test_infra_compliance import BUCKET_DEPLOYMENT
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -50,6 +52,7 @@ READ = {
     "dynamodb:ConditionCheckItem",
 }
 UPDATE = {"dynamodb:UpdateItem"}
+READ_UPDATE = READ | UPDATE  # changes items that exist: no PutItem, DeleteItem or BatchWriteItem
 READ_WRITE = READ | {
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -152,6 +155,32 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         EventModel: READ_WRITE,
         GeoIndexModel: READ_WRITE,
     },
+    # The cockpit (shared/dal/cockpit.py): the period's summaries by month (Query), the districts (Scan,
+    # GetItem, an admin's PutItem), the responders on duty from the geo index's cells (Query).
+    "cockpit": {RescueSummaryModel: READ, DistrictModel: READ_WRITE, GeoIndexModel: READ},
+    # Its stream consumer: an incident, its alerts and events read as they stand (consistent reads); the
+    # summary put (conditional on derived_at) or, for a merged SOS, deleted.
+    "cockpit_changes": {
+        IncidentModel: READ,
+        AlertModel: READ,
+        EventModel: READ,
+        RescueSummaryModel: READ_WRITE,
+    },
+    # The training figures: sessions by month, their registrations and evaluations, courses, scores by
+    # course, certificates by expiry and number, the cohort's responders by key (BatchGetItem). Reads only.
+    "cockpit_training": {
+        teaching.CourseModel: READ,
+        teaching.TrainingSessionModel: READ,
+        teaching.RegistrationModel: READ,
+        teaching.EvaluationModel: READ,
+        ExamScoreModel: READ,
+        CertificateModel: READ,
+        ResponderModel: READ,
+    },
+    # The leaderboard (shared/dal/credits.py): credits by month (the by-month index); the responder's
+    # opt-in read (GetItem, BatchGetItem) and set (a conditional UpdateItem), never a responder put or
+    # deleted.
+    "credits": {CreditModel: READ, ResponderModel: READ_UPDATE},
 }
 # Beyond tables: SMS/push on "*", the dispatch-centre topic, and the rescue state machine.
 DIRECT_PUBLISH = {
@@ -179,7 +208,15 @@ CENTRE_SECRETS = {
 # incidents, who consumes it (and parks on the dead-letter queue); the streams their mappings read; where
 # a stream batch that keeps failing is described (the mappings' on-failure destination).
 STATUS_CHANGES = {"dispatch_centres": "send", "dispatch_changes": "send", "dispatch_webhooks": "consume"}
-STREAMS_READ = {"dispatch_changes": {IncidentModel, EventModel}}
+STREAMS_READ = {
+    "dispatch_changes": {IncidentModel, EventModel},
+    "cockpit_changes": {IncidentModel, AlertModel, EventModel},  # the cockpit's summaries
+}
+# Each stream consumer's mappings' on-failure destination (its own queue).
+STREAM_FAILURES = {
+    "dispatch_changes": "StatusWebhooks/StreamFailures",
+    "cockpit_changes": "Cockpit/StreamFailures",
+}
 STREAM_READ = {
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
@@ -190,7 +227,8 @@ DISPATCH_TOPIC = {"rescue_steps"}
 UPKEEP_TOPIC = {"aed_upkeep_daily"}  # reminders to AED managers
 STATE_MACHINE_ACTIONS = {
     "rescue_sos": {"states:StartExecution"},
-    "rescue_incidents": {"states:SendTaskSuccess"},
+    # POST /v1/incidents: a dispatcher's incident starts its workflow; closes hand the token back.
+    "rescue_incidents": {"states:StartExecution", "states:SendTaskSuccess"},
     "rescue_steps": {"states:SendTaskSuccess"},
     "dispatch_inbound": {"states:StartExecution", "states:SendTaskSuccess"},  # a centre raises and closes
 }
@@ -211,6 +249,7 @@ XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 WITH_INDEXES = {
     GeoIndexModel,
     IncidentModel,
+    CreditModel,  # by month: the leaderboard
     ExamScoreModel,
     CertificateModel,
     teaching.TrainingSessionModel,
@@ -218,6 +257,19 @@ WITH_INDEXES = {
     teaching.EvaluationModel,
     DeliveryModel,
 }
+
+
+# CDK's own Lambda functions, by construct path below the stack: the BucketDeployment's handler that copies
+# the web pages to their bucket at deploy time (a singleton per stack; infra/constructs/web.py). Not ours: its
+# code, runtime and role are CDK's (acknowledged in test_infra_compliance.py).
+CDK_FUNCTIONS = {f"{BUCKET_DEPLOYMENT}/Resource"}
+
+
+def our_functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    """The stack's Lambda functions but CDK's own (CDK_FUNCTIONS, each of which must be there)."""
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    cdk_ids = {synthesized.logical_id(path) for path in CDK_FUNCTIONS}
+    return {k: f for k, f in functions.items() if k not in cdk_ids}
 
 
 def function_id(synthesized: Synthesized, name: str) -> str:
@@ -297,8 +349,10 @@ def test_one_function_per_folder_in_the_route_table_and_the_workflow(synthesized
         "aed_upkeep",
         "aed_coverage",
     }
-    synthesized.assertions.resource_count_is("AWS::Lambda::Function", len(ALL_FUNCTIONS))
-    handlers = {f["Properties"]["Handler"] for f in synthesized.of_type("AWS::Lambda::Function").values()}
+    functions = our_functions(synthesized)
+    assert len(functions) == len(ALL_FUNCTIONS)
+    synthesized.assertions.resource_count_is("AWS::Lambda::Function", len(ALL_FUNCTIONS) + len(CDK_FUNCTIONS))
+    handlers = {f["Properties"]["Handler"] for f in functions.values()}
     assert handlers == {f"functions.{name}.handler.lambda_handler" for name in ALL_FUNCTIONS}
 
 
@@ -488,9 +542,10 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
             expected_other[action] = [queue("Changes")]
         expected_other["sqs:SendMessage"] = [queue("Parked")]  # a webhook failed for 24 h, parked
     if name in STREAMS_READ:  # its stream mappings' on-failure destination
+        failures = synthesized.logical_id(f"{STREAM_FAILURES[name]}/Resource")
         expected_other["sqs:SendMessage"] = [
             *expected_other.get("sqs:SendMessage", []),
-            queue("StreamFailures"),
+            {"Fn::GetAtt": [failures, "Arn"]},
         ]
     machine = (
         machine_arn_by_name(synthesized) if name in WORKFLOW_FUNCTIONS else {"Ref": machine_id(synthesized)}
@@ -636,8 +691,11 @@ def test_only_the_api_invokes_route_functions_and_only_the_workflow_the_steps(
 
 @pytest.mark.infra
 def test_all_functions_share_one_code_asset(synthesized: Synthesized) -> None:
-    keys = {f["Properties"]["Code"]["S3Key"] for f in synthesized.of_type("AWS::Lambda::Function").values()}
+    keys = {f["Properties"]["Code"]["S3Key"] for f in our_functions(synthesized).values()}
     assert len(keys) == 1, "all functions share one code asset"
+    # CDK's handler has its own code: it must not be mistaken for (or replace) ours.
+    (cdk_id,) = {synthesized.logical_id(path) for path in CDK_FUNCTIONS}
+    assert synthesized.resources[cdk_id]["Properties"]["Code"]["S3Key"] not in keys
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
@@ -660,14 +718,17 @@ def test_layer_lock_agrees_with_pyproject() -> None:
     assert not {"boto3", "botocore", "s3transfer", "urllib3"} & set(layer)
 
 
-EXAM_SETTINGS_FUNCTIONS = {"certification_exams", "certification_certificates"}
+# ... and the cockpit's training figures: certificate_valid_years says which expiry months hold the
+# certificates its period's passes issued (shared/logic/cockpit/training.py).
+EXAM_SETTINGS_FUNCTIONS = {"certification_exams", "certification_certificates", "cockpit_training"}
 
 
 @pytest.mark.infra
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_exam_settings_where_certificates_are_issued_or_shown(synthesized: Synthesized, name: str) -> None:
     """Pass marks and certificate validity reach exactly the functions that issue and verify
-    certificates, parsed as the code parses them, equal to the code's defaults (ops tune them there)."""
+    certificates (and the cockpit, which counts them), parsed as the code parses them, equal to the
+    code's defaults (ops tune them there)."""
     env = {k: v for k, v in environment(synthesized, name).items() if isinstance(v, str)}
     names = {"PASS_MARKS", "CERTIFICATE_VALID_YEARS", "CERTIFICATE_VERIFY_URL"}
     if name not in EXAM_SETTINGS_FUNCTIONS:

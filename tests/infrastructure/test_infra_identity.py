@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 
 def client(s: Synthesized) -> dict[str, Any]:
-    (found,) = s.of_type("AWS::Cognito::UserPoolClient").values()
-    return dict(found["Properties"])
+    """The app's client (the web pages' WebClient: test_infra_web.py)."""
+    return dict(s.resources[s.logical_id("Identity/UserPool/AppClient/Resource")]["Properties"])
 
 
 def user_pool(s: Synthesized) -> dict[str, Any]:

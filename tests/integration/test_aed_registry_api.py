@@ -151,6 +151,27 @@ def test_bbox_map_shows_every_aed_whatever_its_status_or_hours(api):
 
 
 @pytest.mark.parametrize(
+    ("at", "state", "next_change_at"),
+    [
+        # Wednesday 2026-12-02, Asia/Shanghai: open 08:00-09:00 on weekdays
+        ("2026-12-02T08:30:00+08:00", "open", "2026-12-02T09:00:00+08:00"),
+        ("2026-12-02T12:00:00+08:00", "closed", "2026-12-03T08:00:00+08:00"),
+        ("2026-12-04T21:00:00+08:00", "closed", "2026-12-07T08:00:00+08:00"),  # Friday night: Monday
+    ],
+)
+def test_the_map_marks_each_aed_by_its_state_at_an_instant(api, at, state, next_change_at):
+    weekday = add_aed(api, 30.2600, 120.1650, hours="Mo-Fr 08:00-09:00")
+    round_the_clock = add_aed(api, 30.2610, 120.1660)
+    faulty = add_aed(api, 30.2700, 120.1700, status="faulty")
+    reply = api("GET", "/v1/aeds", query={"bbox": "120.10,30.20,120.30,30.40", "at": at})
+    props = {f["properties"]["aed_id"]: f["properties"] for f in reply.body["features"]}
+    assert (props[weekday]["state"], props[weekday]["next_change_at"]) == (state, next_change_at)
+    assert props[weekday]["open_now"] is (state == "open")
+    assert (props[round_the_clock]["state"], props[round_the_clock]["next_change_at"]) == ("open", None)
+    assert (props[faulty]["state"], props[faulty]["open_now"]) == ("out_of_service", False)
+
+
+@pytest.mark.parametrize(
     "bbox", ["120,30,121.5,30.5", "120,30,119,30.5", "a,b,c,d", "120,30,120.5", "120,-91,120.5,-90"]
 )
 def test_bad_bbox_is_422(api, bbox):

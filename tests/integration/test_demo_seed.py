@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import time_machine
 
 from local_runtime import demo
-from local_runtime.seed import DEMO_POINTS, ROUND_THE_CLOCK, seed
+from local_runtime.seed import DEMO_POINTS, ROUND_THE_CLOCK, seed, seed_past
 from shared.geo.distance import haversine_m
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,3 +75,49 @@ def test_the_readme_curl_and_the_demo_find_open_aeds_at_night(api):
             assert reply.status == 200, reply.body
             open_24h = [i for i in reply.body["items"] if "24h" in i["name"]]
             assert len(open_24h) >= 2, f"{name} at {night}: {reply.body['items']}"
+
+
+MID_MONTH = "2026-12-16T10:00:00+08:00"  # the week of rescue history lies within the month
+COCKPIT = {"sub": "demo-admin", "roles": ("admin",)}
+
+
+def test_the_cockpit_shows_training_and_a_leaderboard(api):
+    """Four weeks of training reach on duty through every stage of the funnel, sessions are rated, and
+    this month's board ranks only the responders who opted in (the others with credits stay off it)."""
+    from shared import wiring
+    from shared.logic import credits
+
+    with time_machine.travel(MID_MONTH, tick=True):
+        seed_past(seed())
+        training = api(
+            "GET", "/v1/cockpit/training", query={"from": "2026-11-19", "to": "2026-12-16"}, **COCKPIT
+        )
+        assert training.status == 200, training.body
+        funnel = training.body["funnel"]
+        assert (
+            funnel["registered"]
+            >= funnel["attended"]
+            >= funnel["passed"]
+            >= funnel["certified"]
+            >= funnel["on_duty"]
+            > 0
+        ), funnel
+        assert funnel["passed"] < funnel["attended"] < funnel["registered"], funnel  # no-shows, fails
+        sessions = training.body["sessions"]
+        assert any(s["ratings"] > 0 for s in sessions), sessions
+        assert any(s["waitlisted"] > 0 for s in sessions), sessions
+        assert all("演示 Demo" in s["title"] for s in sessions), sessions
+        assert len({s["trainer_id"] for s in sessions}) > 1, sessions
+
+        board = api("GET", "/v1/credits/leaderboard", query={"period": "2026-12"}, sub="demo-viewer")
+        assert board.status == 200, board.body
+        rows = board.body["items"]
+        assert len(rows) >= 3, rows
+        assert [r["points"] for r in rows] == sorted((r["points"] for r in rows), reverse=True)
+        assert rows[0]["points"] > rows[-1]["points"], rows  # a ranking, not a tie
+        store = wiring.leaderboard()
+        holders = credits.totals(store.credits_in_month("2026-12"))
+        members = store.members(list(holders))
+        opted = {r for r, m in members.items() if m.entry is not None and m.entry.opt_in}
+        assert len(rows) == len(opted) < len(holders), (rows, opted, holders)  # some did not opt in
+        assert {r["display_name"] for r in rows} == {members[r].shown_as for r in opted}

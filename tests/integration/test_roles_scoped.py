@@ -91,6 +91,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/v1/aeds/coverage"): Rule(200, _only("aed_manager", "dispatcher", "admin")),
     ("POST", "/v1/aeds/coverage"): Rule(200, _only("aed_manager", "dispatcher", "admin")),
+    ("POST", "/v1/aeds/coverage/week"): Rule(200, _only("aed_manager", "dispatcher", "admin")),
     ("POST", "/v1/aeds/{aed_id}/inspections"): Rule(
         201, _only("aed_manager", "admin"), ADMIN_ALL, {"manager": OK}, 403
     ),
@@ -123,6 +124,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # The dispatchers' console: the list is staff's; a timeline is staff's and, in part, its responders'.
     ("GET", "/v1/incidents"): Rule(200, STAFF),
+    ("POST", "/v1/incidents"): Rule(202, STAFF),  # raised on the console for a caller
+    # The cockpit: staff read its figures (trainers the training ones); only admins draw districts.
+    ("GET", "/v1/districts"): Rule(200, STAFF),
+    ("PUT", "/v1/districts/{district_id}"): Rule(200, _only("admin")),
+    ("GET", "/v1/cockpit/rescues"): Rule(200, STAFF),
+    ("GET", "/v1/cockpit/on-duty"): Rule(200, STAFF),
+    ("GET", "/v1/cockpit/training"): Rule(200, _only("admin", "dispatcher", "trainer")),
+    # Credits: anyone signed in reads the opt-in leaderboard; only the responder themself opts in or out.
+    ("GET", "/v1/credits/leaderboard"): Rule(200, SIGNED_IN),
+    ("PUT", "/v1/responders/{responder_id}/leaderboard"): Rule(
+        200, SIGNED_IN, {"admin": 403}, {"self": OK}, 404, private=True
+    ),
     ("GET", "/v1/incidents/{incident_id}/timeline"): Rule(
         200, SIGNED_IN, {"dispatcher": OK, "admin": OK}, {"alerted": OK, "accepted": OK}, 404, private=True
     ),
@@ -226,6 +239,7 @@ class Call:
     sub: str | None = None  # instead of the case's (a responder's id is made by the platform)
     missing: str | None = None  # the same call on a record that does not exist
     verdict: Callable[[Reply], Verdict | None] | None = None  # for answers that are not a status alone
+    headers: Mapping[str, str] | None = None
 
 
 class World:
@@ -524,6 +538,58 @@ def _(w: World, c: Case) -> Call:
     return Call("/v1/incidents", query={"status": "open", "limit": 5})
 
 
+@probe("POST", "/v1/incidents")
+def _(w: World, c: Case) -> Call:
+    body = {"lat": HERE[0], "lng": HERE[1] + next(w.serial) * 0.01, "caller_phone": "+8613800000000"}
+    return Call("/v1/incidents", body, headers={"Idempotency-Key": f"console-{next(w.serial)}"})
+
+
+_SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[120.15, 30.25], [120.17, 30.25], [120.17, 30.27], [120.15, 30.27], [120.15, 30.25]]],
+}
+
+
+@probe("GET", "/v1/districts")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/districts")
+
+
+@probe("PUT", "/v1/districts/{district_id}")
+def _(w: World, c: Case) -> Call:
+    return Call(f"/v1/districts/d-{next(w.serial)}", {"name": "上城区", "area": _SQUARE})
+
+
+@probe("GET", "/v1/cockpit/rescues")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/cockpit/rescues", query={"from": "2026-11-01", "to": "2026-11-30"})
+
+
+@probe("GET", "/v1/cockpit/on-duty")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/cockpit/on-duty")
+
+
+@probe("GET", "/v1/cockpit/training")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/cockpit/training", query={"from": "2026-11-01", "to": "2026-11-30"})
+
+
+@probe("GET", "/v1/credits/leaderboard")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/credits/leaderboard", query={"period": "2026-11"})
+
+
+@probe("PUT", "/v1/responders/{responder_id}/leaderboard")
+def _(w: World, c: Case) -> Call:
+    return _responder_call(w, c, "/leaderboard", {"opt_in": True})
+
+
+@probe("POST", "/v1/aeds/coverage/week")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/aeds/coverage/week", {"area": _SQUARE, "grid_m": 500})
+
+
 @probe("GET", "/v1/incidents/{incident_id}/timeline")
 def _(w: World, c: Case) -> Call:
     return _incident_call(w, c, "/timeline")
@@ -752,7 +818,7 @@ def test_who_may_act_on_what(api: Api, route: Route) -> None:
     for case in cases(route):
         call = PROBES[(route.method, route.path)](world, case)
         who = {"sub": call.sub or case.sub, "roles": (case.role,) if case.role else ()}
-        reply = api(route.method, call.path, call.body, query=call.query, **who)
+        reply = api(route.method, call.path, call.body, query=call.query, headers=call.headers, **who)
         got = call.verdict(reply) if call.verdict else None
         if got is None:
             got = OK if reply.status == rule.ok else reply.status
@@ -761,7 +827,9 @@ def test_who_may_act_on_what(api: Api, route: Route) -> None:
             wrong.append(f"{case.label}: expected {want}, got {reply.status} {reply.body}")
         elif want == 404 and rule.private:
             assert call.missing, f"{route.method} {route.path}: a private record's probe names a missing one"
-            missing = api(route.method, call.missing, call.body, query=call.query, **who)
+            missing = api(
+                route.method, call.missing, call.body, query=call.query, headers=call.headers, **who
+            )
             if (missing.status, missing.body) != (reply.status, reply.body):
                 wrong.append(f"{case.label}: hidden {reply.body} but missing {missing.status} {missing.body}")
     assert not wrong, f"{route.method} {route.path}:\n  " + "\n  ".join(wrong)

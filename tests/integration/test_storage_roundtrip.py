@@ -34,6 +34,7 @@ from shared.dal.certification import (
     DynamoReminderLog,
     DynamoResponderCertificates,
 )
+from shared.dal.cockpit import DynamoDistricts, DynamoRescueSummaries
 from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
 from shared.dal.dispatch_deliveries import DynamoDeliveryLog
 from shared.dal.geo_index import DynamoGeoIndex
@@ -785,3 +786,95 @@ def test_a_geo_index_item_round_trips_as_a_hit(aws, lat, lng, attributes, expire
         assert geo.nearby(kind, lat, lng, 1.0, expires_at) == []  # lapsed: never found
     geo.remove(kind, entity_id)
     assert geo.nearby(kind, lat, lng, 1.0, before) == []
+
+
+def test_a_rescue_summary_round_trips_and_an_older_run_never_overwrites_a_newer_one(aws):
+    from shared.logic.cockpit.rescues import RescueSummary
+
+    store = DynamoRescueSummaries()
+    created = datetime(2026, 12, 6, 3, 0, 0, 123456, tzinfo=UTC)
+    summary = RescueSummary(
+        incident_id=fresh(),
+        created_at=created,
+        lat=30.259,
+        lng=120.1605,
+        source="dispatch",
+        status="closed",
+        outcome="rosc",
+        alerted=7,
+        accepted=3,
+        unanswered=True,
+        first_accept_s=41.25,
+        first_arrival_s=None,
+        aed_attached_s=300.0,
+    )
+    derived = datetime(2026, 12, 6, 4, tzinfo=UTC)
+    assert store.put(summary, "2026-12", derived)
+    hour = timedelta(hours=1)
+    assert store.in_month("2026-12", created - hour, created + hour) == [summary]
+    assert (
+        store.in_month("2026-12", created + timedelta(microseconds=1), created + hour) == []
+    )  # [start, end)
+    assert store.in_month("2026-12", created - hour, created) == []
+    assert not store.put(replace(summary, accepted=0), "2026-12", derived - hour)  # began earlier: refused
+    assert store.put(replace(summary, status="open", outcome=None), "2026-12", derived + hour)
+    assert store.in_month("2026-12", created - hour, created + hour)[0].status == "open"
+    store.remove(summary.incident_id, "2026-12", created)
+    assert store.in_month("2026-12", created - hour, created + hour) == []
+
+
+def test_a_district_round_trips(aws):
+    from shared.logic.cockpit.districts import District
+
+    store = DynamoDistricts()
+    area = {
+        "type": "MultiPolygon",
+        "coordinates": [[[[120.1, 30.2], [120.2, 30.2], [120.2, 30.3], [120.1, 30.2]]]],
+    }
+    district = District("west-lake", "西湖区", area, datetime(2026, 12, 6, tzinfo=UTC), "West Lake", "演示")
+    store.put(district)
+    assert store.get("west-lake") == district
+    assert store.all() == [district]
+    bare = District("gongshu", "拱墅区", area, datetime(2026, 12, 7, tzinfo=UTC))
+    store.put(bare)
+    assert store.get("gongshu") == bare and store.get("nowhere") is None
+
+
+# --- the credits leaderboard and the cockpit's training figures ---------------------------------------
+
+
+@ROUNDTRIP
+@given(
+    responder=entities(Responder),
+    opt_in=st.booleans(),
+    name=st.none() | TEXT.filter(bool),
+    awards=st.lists(st.tuples(KEY, st.integers(0, 1000)), min_size=1, max_size=3, unique_by=lambda a: a[0]),
+    at=INSTANTS,
+)
+def test_a_leaderboard_choice_and_the_months_credits_round_trip(aws, responder, opt_in, name, awards, at):
+    from shared.dal.cockpit_training import DynamoTrainingDuty
+    from shared.dal.credits import DynamoLeaderboard
+    from shared.logic.credits import Entry, MonthCredit, local_month
+
+    board, people, incidents = DynamoLeaderboard(), DynamoResponders(), DynamoIncidents()
+    responder = replace(responder, responder_id=fresh(), presence_lat=None, presence_lng=None)
+    people.create(responder)
+    assert board.member(responder.responder_id).entry is None  # never chose
+    assert board.save_entry(responder.responder_id, Entry(opt_in, name))
+    member = board.member(responder.responder_id)
+    assert (member.name, member.entry) == (responder.name, Entry(opt_in, name))
+    assert board.members([responder.responder_id, fresh()]) == {responder.responder_id: member}
+    assert board.save_entry(fresh(), Entry(True, None)) is False  # no such responder: nothing written
+    # The choice leaves the rest of the responder as it was (the training figures read them by key).
+    assert people.get(responder.responder_id) == responder
+    assert DynamoTrainingDuty().responders([responder.responder_id]) == {responder.responder_id: responder}
+
+    incident = Incident(fresh(), "closed", 30.0, 120.0, at, 2, 1)
+    incidents.create(incident, None, "body")
+    assert incidents.award(incident.incident_id, [Award(responder.responder_id, r, p) for r, p in awards], at)
+    month = local_month(at, "Asia/Shanghai")
+    mine = [c for c in board.credits_in_month(month) if c.responder_id == responder.responder_id]
+    assert sorted(mine, key=lambda c: c.points) == sorted(
+        (MonthCredit(responder.responder_id, incident.incident_id, p) for _, p in awards),
+        key=lambda c: c.points,
+    )

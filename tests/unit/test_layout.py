@@ -21,6 +21,8 @@ CAPABILITIES = (
     "certification",
     "dispatch",
     "health",
+    "cockpit",
+    "credits",  # the credits ledger's views: the opt-in leaderboard (the ledger itself is written by rescue)
 )
 # What several capabilities share, per layer: mechanisms, not capabilities.
 SHARED = {
@@ -32,7 +34,10 @@ SHARED = {
     # The channels: SNS (global); mainland SMS and push providers (cn).
     # Webhooks: the signed POSTs and their queues (the 120 link's status webhooks; any later webhook's too).
     "shared/messaging": {"sns", "channels", "alibaba_sms", "tencent_sms", "jpush", "providers", "webhooks"},
-    "infra/constructs": {"alarms", "api", "data", "functions", "identity", "notifications", "schedules"},
+    # web: the pages every capability has a face on (S3 + CloudFront), not one capability's
+    "infra/constructs": {
+        *("alarms", "api", "data", "functions", "identity", "notifications", "schedules", "web"),
+    },
 }
 LAYERS = ("functions", *SHARED)
 

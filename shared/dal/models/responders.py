@@ -32,3 +32,7 @@ class ResponderModel(Model):
     # (shared/dal/responders.py): this record keeps no position.
     presence_expires_at = UTCDateTimeAttribute(null=True)
     push_endpoint_arn = UnicodeAttribute(null=True)  # SNS platform endpoint of the responder's app
+    # The credits leaderboard (shared/logic/credits.py, shared/dal/credits.py): absent until the
+    # responder chooses; a display name of their own, or none for their masked name.
+    leaderboard_opt_in = BooleanAttribute(null=True)
+    leaderboard_name = UnicodeAttribute(null=True)

@@ -84,7 +84,7 @@ def status_events(
     if incident.status == "merged" or incident.merged_into:
         return []
     found: list[StatusEvent] = []
-    if incident.source == "app":
+    if incident.source in ("app", "console"):  # a public SOS, or a dispatcher's for a caller
         found.append(
             StatusEvent(
                 "created",
@@ -152,10 +152,13 @@ def body(incident: Incident, event: StatusEvent) -> str:
 
 def recipients(incident: Incident, centres: Sequence[DispatchCentre]) -> list[DispatchCentre]:
     """The centres that hear of this incident: the centre that raised it; for a public SOS, each centre
-    whose service area holds it."""
+    whose service area holds it. Only a centre registered by the time the incident was raised: one
+    registered later is never told of the incidents before it (history such as the demo's seeded week)."""
     if incident.source == "dispatch":
-        return [c for c in centres if c.centre_id == incident.centre_id]
-    return [c for c in centres if in_area(c.area, incident.lat, incident.lng)]
+        found = [c for c in centres if c.centre_id == incident.centre_id]
+    else:
+        found = [c for c in centres if in_area(c.area, incident.lat, incident.lng)]
+    return [c for c in found if c.created_at <= incident.created_at]
 
 
 def in_area(area: Sequence[float], lat: float, lng: float) -> bool:

@@ -130,6 +130,8 @@ def _opening(incident: Incident, staff: bool) -> Iterable[Entry]:
     created: dict[str, Any] = {"source": incident.source}
     if staff:
         created |= {"cad_incident_no": incident.cad_incident_no, "lat": incident.lat, "lng": incident.lng}
+        if incident.source == "console":  # the dispatcher who raised it for a caller
+            created["by_id"] = incident.created_by
     yield Entry(incident.created_at, "created", fields=created)
     if incident.merged_into:  # decided as the SOS came in: it joined an incident already under way
         yield Entry(incident.created_at, "merged", fields={"merged_into": incident.merged_into})

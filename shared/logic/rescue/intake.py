@@ -45,6 +45,9 @@ class SosRequest:
     body: Mapping[str, Any]
     source_ip: str | None = None  # as API Gateway saw it
     device_id: str | None = None  # the app's, when it sends one
+    # "app" (a bystander's SOS) or "console" (a dispatcher raising it for a caller: POST /v1/incidents,
+    # its creator the dispatcher, its Idempotency-Key that dispatcher's own)
+    source: str = "app"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,13 @@ def raise_sos(
     failure), so the SOS never depends on this Lambda finishing.
     """
     body_hash = hashed(json.dumps(request.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-    key_hash = hashed(request.idempotency_key) if request.idempotency_key else None
+    key_hash = None
+    if request.idempotency_key:
+        key_hash = (
+            hashed(request.idempotency_key)
+            if request.source == "app"
+            else hashed(request.source, request.caller.sub, request.idempotency_key)
+        )
     incident = Incident(
         incident_id=new_id(),
         status="dispatching",
@@ -87,6 +96,7 @@ def raise_sos(
         created_by=request.caller.sub,
         caller_phone=request.caller_phone,
         note=request.note,
+        source=request.source,
     )
     limits = source_limits(request.source_ip, request.device_id, policy, now)
     stored, responders, aeds, near = together(

@@ -16,7 +16,7 @@ from shared.logic.ports import Credit, CreditHistory
 # The geo index's kind for open incidents: a second SOS close by in time and place joins the first.
 INCIDENT = "incident"
 # Who raised an incident: a bystander's SOS through the app, or the 120 dispatch centre's CAD system.
-SOURCES = ("app", "dispatch")
+SOURCES = ("app", "dispatch", "console")  # an SOS, a 120 centre, a dispatcher for a caller
 
 # --- records -----------------------------------------------------------------------------------
 

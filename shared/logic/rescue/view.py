@@ -71,7 +71,11 @@ def view_incident(store: ViewStore, caller: Caller, incident_id: str) -> dict[st
                 "filled_aed": incident.filled_aed,
             },
         )
-    if own is not None and own.aed_id:
-        option = option_of(incident, own.aed_id)
+    # The AED being fetched: a responder's own (its runner's role), for staff the accepted runner's.
+    runner = own
+    if staff and (runner is None or not runner.aed_id):
+        runner = next((a for a in alerts if a.state == "accepted" and a.role == "aed" and a.aed_id), None)
+    if runner is not None and runner.aed_id:
+        option = option_of(incident, runner.aed_id)
         view["aed"] = option.__dict__ if option else None
     return view
