@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import abuse, aed_import, cold_start, dispatch, geo, sos
+from bench import abuse, aed_import, cold_start, dispatch, geo, local_city, scale, simulate, sos
 from bench.section import Section
 
 # Later sections go beside these: name -> a function returning a Section.
@@ -22,6 +22,9 @@ SECTIONS: dict[str, Callable[[], Section]] = {
     "import": aed_import.run,
     "abuse": abuse.run,
     "dispatch": dispatch.run,
+    "local": local_city.run,
+    "scale": scale.run,
+    "simulate": simulate.run,
 }
 
 

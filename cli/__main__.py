@@ -16,15 +16,17 @@ from typing import Any
 
 AED_COMMANDS = ("cli.aeds_import", "cli.aeds_coverage", "cli.aeds_upkeep")
 DISPATCH_COMMANDS = ("cli.dispatch_simulate",)
+TOP_COMMANDS = ("cli.simulate",)  # commands of their own, outside any group: `rescue-nearby simulate`
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="rescue-nearby", description="Rescue Nearby (救在身边) command line")
-    groups = top.add_subparsers(dest="group", required=True, metavar="{aeds,dispatch}")
+    groups = top.add_subparsers(dest="group", required=True, metavar="{aeds,dispatch,simulate}")
     aeds = groups.add_parser("aeds", help="the AED map: import registries, upkeep, coverage")
     _plug_in(aeds.add_subparsers(dest="command", required=True), AED_COMMANDS)
     dispatch = groups.add_parser("dispatch", help="the 120 link: a dispatch centre stand-in")
     _plug_in(dispatch.add_subparsers(dest="command", required=True), DISPATCH_COMMANDS)
+    _plug_in(groups, TOP_COMMANDS)
     return top
 
 

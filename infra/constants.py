@@ -200,6 +200,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             AlertModel: READ_WRITE,
             GeoIndexModel: READ_WRITE,
             EventModel: READ_WRITE,  # a second caller joining: the caller_joined event, with the merge
+            ResponderModel: READ,  # the alert's transaction: the responder's presence not lapsed
         },
         direct_publish=True,
         start_rescue=True,
@@ -219,6 +220,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             GeoIndexModel: READ_WRITE,
             AedModel: READ_WRITE,
             AedReportModel: READ_WRITE,
+            ResponderModel: READ,  # a console incident's wave 1: the alerts check the presence
         },
         direct_publish=True,
         start_rescue=True,  # POST /v1/incidents: a dispatcher's incident starts its rescue workflow
@@ -237,7 +239,8 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             AlertModel: READ_WRITE,
             EventModel: READ_WRITE,
             CreditModel: READ_WRITE,
-            ResponderModel: UPDATE,  # the credit balance, inside the award transaction
+            # The credit balance, inside the award transaction; a later wave's alerts check the presence.
+            ResponderModel: READ_UPDATE,
             GeoIndexModel: READ_WRITE,  # wave 2's search, and releasing AED claims
             # Guard keys: wave 2's alert tallies and busy marks, once-only events, releases at the finish.
             SosKeyModel: READ_WRITE,
@@ -261,7 +264,12 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
     # The cockpit (docs/cockpit.md). Its routes read the summaries and the responders' geo index, and keep
     # the districts; its stream consumer reads an incident's records and writes its summary.
     "cockpit": FunctionGrants(
-        tables={RescueSummaryModel: READ, DistrictModel: READ_WRITE, GeoIndexModel: READ}
+        tables={
+            RescueSummaryModel: READ,
+            DistrictModel: READ_WRITE,
+            GeoIndexModel: READ,
+            ResponderModel: READ,  # on duty: whose presence has not lapsed (the index's lease outlasts it)
+        }
     ),
     "cockpit_changes": FunctionGrants(
         tables={IncidentModel: READ, AlertModel: READ, EventModel: READ, RescueSummaryModel: READ_WRITE}
@@ -292,6 +300,7 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             AlertModel: READ_WRITE,
             EventModel: READ_WRITE,
             GeoIndexModel: READ_WRITE,
+            ResponderModel: READ,  # the alert's transaction: the responder's presence not lapsed
         },
         centre_secrets="read",
         direct_publish=True,

@@ -187,6 +187,9 @@ def _atomic_dynamodb_writes() -> None:
 def start() -> EmbeddedAws:
     prepare_environment()
     _atomic_dynamodb_writes()
+    from local_runtime import dynamodb_keys
+
+    dynamodb_keys.install()  # Queries from sorted keys, transactions undone by item: no table read whole
     _stop_executions_as_step_functions_does()
     from local_runtime import powertools_threads
 

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_address_family
 from werkzeug.wrappers import Request, Response
 
-from local_runtime import api_docs, outbox, pages, schedules
+from local_runtime import api_docs, outbox, pages, pollers, schedules
 from local_runtime.auth import DISCOVERY_PATH, ISSUER_PATH, JWKS_PATH, LocalIssuer
 from local_runtime.events import match, proxy_event
 from local_runtime.lambdas import Functions
@@ -120,7 +120,8 @@ class Gateway(ThreadedWSGIServer):
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         try:
-            response = self._respond(request, environ[_WIRE])
+            with pollers.REQUESTS.serving():  # the stream and queue pollers wait meanwhile
+                response = self._respond(request, environ[_WIRE])
         except (ConnectionError, TimeoutError):
             raise  # the client is gone: werkzeug drops the connection quietly
         except Exception:

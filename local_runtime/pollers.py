@@ -2,14 +2,20 @@
 shared.routes.STREAM_SOURCES and QUEUE_SOURCES name (the same list CDK maps in the cloud), handing the
 real handler the events Lambda would: stream records in batches, in order, a failed batch handed over
 again (the shard waits for it); queue messages in batches, the ones the handler did not report failed
-deleted, a failed one left for the queue to show again when its visibility ends (a FIFO group waits)."""
+deleted, a failed one left for the queue to show again when its visibility ends (a FIFO group waits).
+
+In the cloud the event sources run on Lambda's machines; here they share one process (and one GIL)
+with the gateway. So a poller does not start a poll while the gateway serves a request (REQUESTS): it
+waits for a moment without one, at most YIELD_AT_MOST_S, then polls anyway. The records, their order,
+their batches' limits and what the functions do with them are unchanged; they arrive a little later."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from shared.config import settings
@@ -17,8 +23,38 @@ from shared.routes import QUEUE_SOURCES, STREAM_SOURCES, QueueSource
 
 POLL_EVERY_S = 0.2  # Lambda polls a stream shard about 4 times a second
 RETRY_FAILED_BATCH_S = 1.0
+YIELD_AT_MOST_S = 2.0  # a poller waits this long at most for the gateway to be idle
+
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class InFlight:
+    """The gateway's requests being served: the pollers wait for a moment with none."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition()
+        self._count = 0
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        with self._idle:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._count -= 1
+                if self._count == 0:
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until no request is being served (True), or timeout seconds (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout)
+
+
+REQUESTS = InFlight()
 
 
 class _Poller(threading.Thread):
@@ -28,6 +64,13 @@ class _Poller(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+
+    def next_poll(self) -> bool:
+        """After POLL_EVERY_S, and once the gateway is idle (or YIELD_AT_MOST_S): False once stopped."""
+        if self.stopped.wait(POLL_EVERY_S):
+            return False
+        REQUESTS.wait_idle(YIELD_AT_MOST_S)
+        return not self.stopped.is_set()
 
 
 class StreamPoller(_Poller):
@@ -52,7 +95,7 @@ class StreamPoller(_Poller):
         )["ShardIterator"]
 
     def run(self) -> None:
-        while not self.stopped.wait(POLL_EVERY_S):
+        while self.next_poll():
             answer = self._streams.get_records(ShardIterator=self._iterator, Limit=100)
             records = answer.get("Records", [])
             if records:
@@ -83,7 +126,7 @@ class QueuePoller(_Poller):
         ]["QueueArn"]
 
     def run(self) -> None:
-        while not self.stopped.wait(POLL_EVERY_S):
+        while self.next_poll():
             messages = self._sqs.receive_message(
                 QueueUrl=self._url,
                 MaxNumberOfMessages=self._source.batch_size,

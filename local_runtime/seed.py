@@ -228,6 +228,7 @@ def heartbeat(on_duty: list[tuple[str, float, float]]) -> None:
             now=now,
             time_zone=config.time_zone,
             ttl_s=config.presence_ttl_s,
+            index_lease_s=config.presence_index_lease_s,
         )
 
 

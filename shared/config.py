@@ -147,6 +147,10 @@ class Settings:
     # runtime serves the pages and the API on one origin).
     web_origin: str = setting("WEB_ORIGIN", "")
     presence_ttl_s: int = setting("PRESENCE_TTL_SECONDS", 900, gt=0)
+    # How long the geo index finds a responder after it last rewrote their item (shared.logic.responders
+    # .update_presence): longer than the presence, so a heartbeat of someone standing still rewrites it
+    # only every sixth time (5-minute heartbeats); never shorter than the presence itself.
+    presence_index_lease_s: int = setting("PRESENCE_INDEX_LEASE_SECONDS", 2400, gt=0)
     geo_max_queries: int = setting("GEO_MAX_QUERIES", 6, ge=1)
     # Dispatch (the contract's defaults; every one configurable per deployment)
     wave1_radius_m: float = setting("WAVE1_RADIUS_M", 1000.0, gt=0, le=5000)

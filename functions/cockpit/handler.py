@@ -19,7 +19,9 @@ config = settings()
 
 DateQ = Annotated[date, Query(description="a local date (deployment time zone), YYYY-MM-DD, inclusive")]
 FromQ = Annotated[date, Query(alias="from", description="the first local date, YYYY-MM-DD, inclusive")]
-DistrictQ = Annotated[str | None, Query(max_length=64, description="a district_id; none: the whole city")]
+DistrictQ = Annotated[
+    str | None, Query(min_length=1, max_length=64, description="a district_id; none: the whole city")
+]
 
 
 @app.put("/v1/districts/<district_id>", responses=ERROR_RESPONSES)
@@ -58,7 +60,9 @@ def responders_on_duty(district: DistrictQ = None) -> OnDuty:
         [districts.district_area(store, district)] if district is not None else [d.shape for d in store.all()]
     )
     return OnDuty.model_validate(
-        on_duty.on_duty(wiring.geo_index(), [a for a in areas if a is not None], datetime.now(UTC))
+        on_duty.on_duty(
+            wiring.geo_index(), wiring.responders(), [a for a in areas if a is not None], datetime.now(UTC)
+        )
     )
 
 

@@ -76,6 +76,7 @@ def nearby(
     lat, lng = to_wgs84(lat, lng, crs)
     page = logic.nearby_responders(
         wiring.geo_index(),
+        wiring.responders(),
         lat=lat,
         lng=lng,
         radius_m=radius_m,
@@ -111,6 +112,7 @@ def put_presence(responder_id: str, body: PresenceBody) -> PresenceAnswer:
         now=datetime.now(UTC),
         time_zone=config.time_zone,
         ttl_s=config.presence_ttl_s,
+        index_lease_s=config.presence_index_lease_s,
     )
     return PresenceAnswer(available=presence.available, expires_at=presence.expires_at)
 

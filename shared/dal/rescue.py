@@ -376,7 +376,9 @@ class DynamoIncidents:
     # -- alerts -------------------------------------------------------------------------------
     def add_alert(self, alert: Alert, limits: AlertLimits = UNCAPPED) -> str:
         """One transaction: the alert (never twice for one incident: the key is the guard), the
-        responder not busy in another rescue, and their hour's and day's counts within the caps."""
+        responder on duty now by their own record (the geo index that found them keeps an item for a
+        lease that outlasts the presence: shared.logic.responders.update_presence), not busy in another
+        rescue, and their hour's and day's counts within the caps."""
         model = to_model(AlertModel, alert, notices_sent=0)
         responder = alert.responder_id
         try:
@@ -388,6 +390,12 @@ class DynamoIncidents:
                     condition=SosKeyModel.incident_id.does_not_exist()
                     | (SosKeyModel.incident_id == alert.incident_id)
                     | (SosKeyModel.expires_at < limits.now_epoch),
+                )
+                tx.condition_check(
+                    ResponderModel,
+                    responder,
+                    condition=(ResponderModel.available == True)  # noqa: E712 (a DynamoDB condition)
+                    & (ResponderModel.presence_expires_at > datetime.fromtimestamp(limits.now_epoch, UTC)),
                 )
                 _count(
                     tx,
@@ -405,8 +413,8 @@ class DynamoIncidents:
             if not refused_by_condition(error):
                 raise
             reasons = error.cancellation_reasons or []
-            # pynamodb sends a transaction's condition checks first, then its puts: the alert is 2nd.
-            put = reasons[1] if len(reasons) > 1 else None
+            # pynamodb sends a transaction's condition checks first (2), then its puts: the alert is 3rd.
+            put = reasons[2] if len(reasons) > 2 else None
             return (
                 ALERT_ALREADY if put is not None and put.code == "ConditionalCheckFailed" else ALERT_REFUSED
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -19,8 +21,21 @@ stored(
     Responder,
     ResponderModel,
     storage_only={"leaderboard_opt_in": _BOARD, "leaderboard_name": _BOARD},
-    not_stored={"presence_lat": _WHERE, "presence_lng": _WHERE},
+    not_stored={"presence_lat": _WHERE, "presence_lng": _WHERE, "presence_indexed_until": _WHERE},
 )
+_BATCH_GET = 100  # DynamoDB's most keys in one BatchGetItem
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="responders-on-duty")
+
+
+def _on_duty(responder_ids: list[str], now: datetime) -> set[str]:
+    wanted = ["responder_id", "available", "presence_expires_at"]
+    return {
+        m.responder_id
+        for m in ResponderModel.batch_get(responder_ids, attributes_to_get=wanted)
+        if m.available and m.presence_expires_at is not None and m.presence_expires_at > now
+    }
+
+
 # What save_presence writes (the rest of a responder is written by create and the certificate's grant).
 PRESENCE = ("available", "presence_expires_at")
 
@@ -36,7 +51,7 @@ class DynamoResponders:
             raise
 
     def get(self, responder_id: str) -> Responder | None:
-        """The record, with the position of its presence while that has not lapsed (from the index)."""
+        """The record, with the position the geo index holds while the record says available."""
         try:
             m = ResponderModel.get(responder_id, consistent_read=True)
         except DoesNotExist:
@@ -47,9 +62,21 @@ class DynamoResponders:
                 item = GeoIndexModel.get(f"{RESPONDER}#{responder_id}", consistent_read=True)
             except DoesNotExist:
                 return responder
-            if item.expires_at is None or item.expires_at > time.time():
-                responder.presence_lat, responder.presence_lng = float(item.lat), float(item.lng)
+            # Whether it still counts is the caller's to say, by its clock (shared.logic.responders).
+            responder.presence_lat, responder.presence_lng = float(item.lat), float(item.lng)
+            if item.expires_at is not None:
+                responder.presence_indexed_until = datetime.fromtimestamp(item.expires_at, UTC)
         return responder
+
+    def on_duty(self, responder_ids: Collection[str], now: datetime) -> set[str]:
+        """BatchGetItem, 100 keys a request, the requests side by side; eventually consistent (half the
+        read units): a heartbeat a second old may be missed, a lapse is the record's own expiry."""
+        ids = sorted(set(responder_ids))
+        chunks = [ids[i : i + _BATCH_GET] for i in range(0, len(ids), _BATCH_GET)]
+        present: set[str] = set()
+        for found in _POOL.map(lambda chunk: _on_duty(chunk, now), chunks):
+            present |= found
+        return present
 
     def save_presence(self, responder: Responder) -> None:
         ResponderModel(responder_id=responder.responder_id).update(

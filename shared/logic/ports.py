@@ -29,6 +29,9 @@ class Responder:
     presence_lng: float | None = None
     presence_expires_at: datetime | None = None
     push_endpoint_arn: str | None = None
+    # Until when the geo index finds the responder at (presence_lat, presence_lng): the index item's lease,
+    # which outlasts presence_expires_at (shared.logic.responders.update_presence says why).
+    presence_indexed_until: datetime | None = None
 
 
 @dataclass
@@ -73,6 +76,11 @@ class ResponderRepository(Protocol):
     def create(self, responder: Responder) -> None: ...
     def get(self, responder_id: str) -> Responder | None: ...
     def save_presence(self, responder: Responder) -> None: ...
+    def on_duty(self, responder_ids: Collection[str], now: datetime) -> set[str]:
+        """Those of ``responder_ids`` whose presence has not lapsed at ``now`` (available, presence_expires_at
+        after now): the exact rule, for what the geo index's longer lease may still find."""
+        ...
+
     def save_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None: ...
     def drop_push_endpoint(self, responder_id: str, endpoint_arn: str) -> None:
         """Forget the endpoint if the responder still has this one: their alerts go by SMS again."""

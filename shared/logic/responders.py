@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.geo.distance import haversine_m
 from shared.identity import Caller
 from shared.logic.ids import new_id
 from shared.logic.ports import (
@@ -90,6 +91,12 @@ def is_available(responder: Responder, now: datetime, time_zone: str) -> bool:
     )
 
 
+# How far a responder may move before the geo index learns their new position: about what a phone's fix
+# wanders while its owner stands still. The search cuts by distance from the indexed position, so a
+# responder found at the rim of a circle may really be up to this much further out.
+REINDEX_DISTANCE_M = 50.0
+
+
 def update_presence(
     repo: ResponderRepository,
     geo: GeoIndex,
@@ -102,27 +109,56 @@ def update_presence(
     now: datetime,
     time_zone: str,
     ttl_s: int,
+    index_lease_s: int,
 ) -> Presence:
     """A responder's own heartbeat. Going available needs a valid certificate; presence lapses after
-    ``ttl_s`` without an update, or when the certificate does, whichever comes first."""
+    ``ttl_s`` without an update, or when the certificate does, whichever comes first.
+
+    The lapse is exact on the responder's record, written every heartbeat (one write unit). The geo index
+    item, with its entry in every column index (1 + 8 write units), is rewritten only when the responder
+    moved more than REINDEX_DISTANCE_M or its lease (``index_lease_s``, at least ``ttl_s``) would end
+    before the new presence does: every sixth heartbeat of a responder standing still, with a 5-minute
+    heartbeat and a 40-minute lease. Whatever the index still finds after a presence lapsed is dropped by
+    the exact rule where it matters: ``nearby_responders``, the cockpit's count, and the alert's own
+    transaction (shared.dal.rescue.DynamoIncidents.add_alert), so nobody lapsed is ever listed or alerted."""
     responder = own_record(repo, caller, responder_id)
     if available and not certificate_valid(responder, now, time_zone):
         raise Conflict("your certificate has lapsed: renew it to go on duty", code="certificate_expired")
-    expires_at = min(
-        now + timedelta(seconds=ttl_s), certificate_valid_until(responder.certificate_expires_on, time_zone)
+    certificate_end = certificate_valid_until(responder.certificate_expires_on, time_zone)
+    expires_at = min(now + timedelta(seconds=ttl_s), certificate_end)
+    indexed = (
+        (responder.presence_lat, responder.presence_lng)
+        if responder.available and responder.presence_lat is not None and responder.presence_lng is not None
+        else None
     )
+    stayed = indexed is not None and haversine_m(*indexed, lat, lng) <= REINDEX_DISTANCE_M
+    indexed_still_serves = (
+        stayed
+        and responder.presence_indexed_until is not None
+        and responder.presence_indexed_until >= expires_at
+    )
+    if stayed and indexed is not None:
+        # Re-written at the fix it was indexed at: a new fix a few metres off moves the latitude sort key
+        # of every column index, and each moved entry is billed twice (a delete and a put).
+        lat, lng = indexed
     responder.available = available
-    responder.presence_lat, responder.presence_lng = lat, lng
     responder.presence_expires_at = expires_at if available else None
     # Index first when going off duty (nobody may be alerted after we answer), record first when going on.
-    if available:
+    if not available:
+        geo.remove(RESPONDER, responder_id)
+        repo.save_presence(responder)
+    elif indexed_still_serves:
+        repo.save_presence(responder)  # the index already finds them here for longer than this presence
+    else:
+        responder.presence_lat, responder.presence_lng = lat, lng
+        lease = min(now + timedelta(seconds=max(ttl_s, index_lease_s)), certificate_end)
         repo.save_presence(responder)
         geo.put(
             RESPONDER,
             responder_id,
             lat,
             lng,
-            expires_at=int(expires_at.timestamp()),
+            expires_at=int(lease.timestamp()),
             attributes=_reach(responder),
         )
         # A revocation between our read and our put removed an index item that was not there yet: read
@@ -131,9 +167,6 @@ def update_presence(
         if fresh is None or not certificate_valid(fresh, now, time_zone):
             geo.remove(RESPONDER, responder_id)
             raise Conflict("your certificate is no longer valid", code="certificate_expired")
-    else:
-        geo.remove(RESPONDER, responder_id)
-        repo.save_presence(responder)
     return Presence(available=available, expires_at=responder.presence_expires_at)
 
 
@@ -159,20 +192,31 @@ def register_device(
     endpoint, handed_on_by = push.endpoint(platform, token, responder_id)
     if handed_on_by is not None:  # that responder's alerts must not reach this phone any more
         repo.drop_push_endpoint(handed_on_by, endpoint)
+        previous = repo.get(handed_on_by)
+        if previous is not None:
+            _reindex_reach(geo, previous, now, time_zone)  # their next alert goes by SMS
     repo.save_push_endpoint(responder_id, endpoint)
     responder.push_endpoint_arn = endpoint
-    if is_available(responder, now, time_zone):  # on duty now: the next alert must already use the app
-        assert responder.presence_lat is not None and responder.presence_lng is not None
-        assert responder.presence_expires_at is not None
-        geo.put(
-            RESPONDER,
-            responder_id,
-            responder.presence_lat,
-            responder.presence_lng,
-            expires_at=int(responder.presence_expires_at.timestamp()),
-            attributes=_reach(responder),
-        )
+    _reindex_reach(geo, responder, now, time_zone)  # on duty now: the next alert must already use the app
     return endpoint
+
+
+def _reindex_reach(geo: GeoIndex, responder: Responder, now: datetime, time_zone: str) -> None:
+    """How an on-duty responder is reached changed: rewrite their index item where it stands, lease kept
+    (a heartbeat of someone standing still does not rewrite it: update_presence)."""
+    if not is_available(responder, now, time_zone):
+        return
+    assert responder.presence_lat is not None and responder.presence_lng is not None
+    lease = responder.presence_indexed_until or responder.presence_expires_at
+    assert lease is not None
+    geo.put(
+        RESPONDER,
+        responder.responder_id,
+        responder.presence_lat,
+        responder.presence_lng,
+        expires_at=int(lease.timestamp()),
+        attributes=_reach(responder),
+    )
 
 
 def _reach(responder: Responder) -> dict[str, str]:
@@ -191,13 +235,17 @@ class Page:
 
 def paginate(hits: list[Hit], limit: int, next_token: str | None) -> Page:
     """Search results are computed whole (they are bounded by the radius); tokens are offsets."""
-    offset = 0
-    if next_token is not None:
-        if not next_token.isdigit() or int(next_token) > len(hits) + 10_000:
-            raise ValidationFailed("next_token: not a token this API issued")
-        offset = int(next_token)
+    offset = _offset(next_token, len(hits))
     end = offset + limit
     return Page(items=hits[offset:end], next_token=str(end) if end < len(hits) else None)
+
+
+def _offset(next_token: str | None, total: int) -> int:
+    if next_token is None:
+        return 0
+    if not next_token.isdigit() or int(next_token) > total + 10_000:
+        raise ValidationFailed("next_token: not a token this API issued")
+    return int(next_token)
 
 
 def responder_credits(
@@ -210,6 +258,7 @@ def responder_credits(
 
 def nearby_responders(
     geo: GeoIndex,
+    repo: ResponderRepository,
     *,
     lat: float,
     lng: float,
@@ -218,5 +267,15 @@ def nearby_responders(
     next_token: str | None,
     now: datetime,
 ) -> Page:
+    """The responders on duty near a point, nearest first. The index may still hold someone whose
+    presence lapsed within its lease (update_presence), so each page is checked against the records,
+    reading only as many as the page needs; the token is an offset into the index's hits."""
     hits = geo.nearby(RESPONDER, lat, lng, radius_m, now_epoch=int(now.timestamp()))
-    return paginate(hits, limit, next_token)
+    offset = _offset(next_token, len(hits))
+    items: list[Hit] = []
+    while offset < len(hits) and len(items) < limit:
+        batch = hits[offset : offset + limit - len(items)]
+        present = repo.on_duty([h.entity_id for h in batch], now)
+        items += [h for h in batch if h.entity_id in present]
+        offset += len(batch)
+    return Page(items=items, next_token=str(offset) if offset < len(hits) else None)

@@ -115,6 +115,7 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         AlertModel: READ_WRITE,
         GeoIndexModel: READ_WRITE,  # the open incident's point, for a second SOS to join it
         EventModel: READ_WRITE,  # the caller_joined event written with a merge
+        ResponderModel: READ,  # each alert's transaction checks the responder's presence (ConditionCheck)
     },
     "rescue_incidents": {
         IncidentModel: READ_WRITE,
@@ -125,13 +126,14 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         GeoIndexModel: READ_WRITE,
         AedModel: READ_WRITE,
         AedReportModel: READ_WRITE,
+        ResponderModel: READ,  # a console incident's wave 1: the alerts check the presence
     },
     "rescue_steps": {
         IncidentModel: READ_WRITE,
         AlertModel: READ_WRITE,
         EventModel: READ_WRITE,
         CreditModel: READ_WRITE,
-        ResponderModel: UPDATE,
+        ResponderModel: READ_UPDATE,  # the credit balance; a later wave's alerts check the presence
         GeoIndexModel: READ_WRITE,
         AedModel: READ_WRITE,
         SosKeyModel: READ_WRITE,  # wave 2's alert tallies and busy marks, once-only events
@@ -154,10 +156,17 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         AlertModel: READ_WRITE,
         EventModel: READ_WRITE,
         GeoIndexModel: READ_WRITE,
+        ResponderModel: READ,  # the alerts check the presence
     },
     # The cockpit (shared/dal/cockpit.py): the period's summaries by month (Query), the districts (Scan,
-    # GetItem, an admin's PutItem), the responders on duty from the geo index's cells (Query).
-    "cockpit": {RescueSummaryModel: READ, DistrictModel: READ_WRITE, GeoIndexModel: READ},
+    # GetItem, an admin's PutItem), the responders on duty from the geo index's cells (Query) whose records
+    # say their presence has not lapsed (BatchGetItem).
+    "cockpit": {
+        RescueSummaryModel: READ,
+        DistrictModel: READ_WRITE,
+        GeoIndexModel: READ,
+        ResponderModel: READ,
+    },
     # Its stream consumer: an incident, its alerts and events read as they stand (consistent reads); the
     # summary put (conditional on derived_at) or, for a merged SOS, deleted.
     "cockpit_changes": {

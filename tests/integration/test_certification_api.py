@@ -339,11 +339,12 @@ def test_a_certificate_lapsing_ends_presence_at_the_end_of_its_last_day(api):
         now=t0,
         time_zone=TZ,
         ttl_s=900,
+        index_lease_s=2400,
     )
 
     def found(at: datetime) -> list[str]:
         page = responder_logic.nearby_responders(
-            geo, lat=PATIENT[0], lng=PATIENT[1], radius_m=500, limit=20, next_token=None, now=at
+            geo, repo, lat=PATIENT[0], lng=PATIENT[1], radius_m=500, limit=20, next_token=None, now=at
         )
         return [h.entity_id for h in page.items]
 

@@ -27,7 +27,16 @@ from shared.geo.distance import EARTH_RADIUS_M, haversine_m
 from shared.logic.ports import AED_USABLE
 from shared.logic.rescue.ports import Alert, Incident
 from tests.conftest import Api
-from tests.integration.rescue_helpers import PATIENT, aed, dispatcher, finished, north_of, sent, sos
+from tests.integration.rescue_helpers import (
+    PATIENT,
+    aed,
+    dispatcher,
+    finished,
+    north_of,
+    on_duty_records,
+    sent,
+    sos,
+)
 from tests.integration.rescue_helpers import responder as on_duty
 
 T0 = datetime.fromisoformat("2026-12-06T03:00:00+08:00")  # the store never reads the clock
@@ -68,6 +77,7 @@ def credits(api: Api, rid: str) -> dict[str, Any]:
 
 @pytest.fixture
 def store(aws: Any) -> DynamoIncidents:
+    on_duty_records("runner", "r1", "r2", "r3")
     return DynamoIncidents()
 
 

@@ -16,6 +16,7 @@ from tests.integration.rescue_helpers import (
     dispatcher,
     finished,
     north_of,
+    on_duty_records,
     responder,
     sent,
     sos,
@@ -70,6 +71,7 @@ def test_fifty_simultaneous_accepts_for_three_slots(api):
     incident_id = sos(api).body["incident_id"]
     store = wiring.incidents()
     rids = [f"r{n:02d}" for n in range(50)]
+    on_duty_records(*rids)
     for n, rid in enumerate(rids):  # 50 alerted responders (alerts written as wave 1 would)
         store.add_alert(
             Alert(

@@ -29,13 +29,14 @@ def on_duty(aws, now: datetime, expires_on: date) -> tuple[str, DynamoResponders
         now=now,
         time_zone=TZ,
         ttl_s=900,
+        index_lease_s=2400,
     )
     return responder.responder_id, repo, geo
 
 
 def found(geo: DynamoGeoIndex, now: datetime) -> list[str]:
     page = logic.nearby_responders(
-        geo, lat=30.26, lng=120.16, radius_m=500, limit=20, next_token=None, now=now
+        geo, DynamoResponders(), lat=30.26, lng=120.16, radius_m=500, limit=20, next_token=None, now=now
     )
     return [h.entity_id for h in page.items]
 
@@ -73,5 +74,6 @@ def test_going_off_duty_removes_at_once(aws):
         now=t0,
         time_zone=TZ,
         ttl_s=900,
+        index_lease_s=2400,
     )
     assert found(geo, t0) == []

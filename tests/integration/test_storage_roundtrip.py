@@ -52,7 +52,7 @@ from shared.logic.certification.ports import Certificate, Exam, Score
 from shared.logic.dispatch.outbound import Delivery
 from shared.logic.dispatch.ports import DispatchCentre
 from shared.logic.dispatch.status import webhook_id
-from shared.logic.ports import Aed, Credit, Responder
+from shared.logic.ports import RESPONDER, Aed, Credit, Responder
 from shared.logic.rescue.ports import (
     AedOption,
     Alert,
@@ -65,6 +65,7 @@ from shared.logic.rescue.ports import (
 )
 from shared.logic.teaching.ports import TheoryDone
 from shared.logic.teaching.records import Course, Evaluation, Registration, Session
+from tests.integration.rescue_helpers import on_duty_records
 
 ROUNDTRIP = settings(
     max_examples=40,
@@ -89,6 +90,9 @@ INTS = st.integers(min_value=-(10**15), max_value=10**15)
 # DynamoDB numbers: no magnitude under 1e-130 (storable() makes such a coordinate 0, as the API does).
 NUMBERS = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False).map(storable)
 DEGREES = {"lat": 90.0, "lng": 180.0, "presence_lat": 90.0, "presence_lng": 180.0}
+
+# A responder's position and the index's lease are the geo index item's, not the record's.
+NO_POSITION = {"presence_lat": None, "presence_lng": None, "presence_indexed_until": None}
 
 
 def fresh() -> str:
@@ -215,7 +219,7 @@ def test_a_field_the_model_lacks_fails_loudly() -> None:
 def test_a_responder_round_trips_and_so_does_their_presence(aws, responder, presence):
     repo = DynamoResponders()
     # The position is not the record's (it lives in the geo index, gone at the lapse): none here.
-    responder = replace(responder, responder_id=fresh(), presence_lat=None, presence_lng=None)
+    responder = replace(responder, responder_id=fresh(), **NO_POSITION)
     repo.create(responder)
     assert repo.get(responder.responder_id) == responder
 
@@ -225,6 +229,13 @@ def test_a_responder_round_trips_and_so_does_their_presence(aws, responder, pres
     assert repo.get(responder.responder_id) == moved
     repo.save_push_endpoint(responder.responder_id, presence.name)
     assert repo.get(responder.responder_id) == replace(moved, push_endpoint_arn=presence.name)
+    if moved.available and moved.presence_expires_at:  # position and lease: read from the geo index item
+        until = datetime(2026, 12, 1, 2, 40, tzinfo=UTC)
+        lease = int(until.timestamp())
+        DynamoGeoIndex().put(RESPONDER, responder.responder_id, 30.26, 120.16, expires_at=lease)
+        got = repo.get(responder.responder_id)
+        assert got is not None
+        assert (got.presence_lat, got.presence_lng, got.presence_indexed_until) == (30.26, 120.16, until)
 
 
 @ROUNDTRIP
@@ -375,6 +386,7 @@ def test_an_incident_round_trips_and_so_do_its_options_and_closure(
 def test_an_alert_round_trips_and_so_does_its_answer(aws, alert, at):
     repo = DynamoIncidents()
     alert = replace(alert, incident_id=fresh())
+    on_duty_records(alert.responder_id)  # an alert is written only for a responder on duty
     assert repo.add_alert(alert) == "written"
     assert repo.get_alert(alert.incident_id, alert.responder_id) == alert
     assert repo.alerts(alert.incident_id) == [alert]
@@ -407,7 +419,7 @@ def test_credits_round_trip(aws, incident, responder, awards, at):
     repo, people = DynamoIncidents(), DynamoResponders()
     incident = replace(incident, incident_id=fresh())
     # (A responder's position is the geo index's, not the record's: none here.)
-    responder = replace(responder, responder_id=fresh(), presence_lat=None, presence_lng=None)
+    responder = replace(responder, responder_id=fresh(), **NO_POSITION)
     repo.create(incident, None, "body")
     people.create(responder)
     given_ = [Award(responder.responder_id, reason, points) for reason, points in awards]
@@ -488,6 +500,7 @@ def test_an_incident_round_trips_through_the_list_and_so_does_its_alerted_count(
 def test_a_stand_down_round_trips_with_its_time(aws, alert, lease, at):
     repo = DynamoIncidents()
     alert = replace(alert, incident_id=fresh(), state="alerted")
+    on_duty_records(alert.responder_id)
     assert repo.add_alert(alert) == "written"
     assert repo.stand_down(alert.incident_id, alert.responder_id, lease, at) is True
     stood = replace(
@@ -857,7 +870,7 @@ def test_a_leaderboard_choice_and_the_months_credits_round_trip(aws, responder, 
     from shared.logic.credits import Entry, MonthCredit, local_month
 
     board, people, incidents = DynamoLeaderboard(), DynamoResponders(), DynamoIncidents()
-    responder = replace(responder, responder_id=fresh(), presence_lat=None, presence_lng=None)
+    responder = replace(responder, responder_id=fresh(), **NO_POSITION)
     people.create(responder)
     assert board.member(responder.responder_id).entry is None  # never chose
     assert board.save_entry(responder.responder_id, Entry(opt_in, name))

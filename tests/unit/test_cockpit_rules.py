@@ -166,3 +166,10 @@ def test_cells_under_five_are_hidden_and_a_small_total_too():
     lng0, lat0, lng1, lat1 = shown["cells"][0]["bounds"]
     assert lng0 < 120.1650 < lng1 and lat0 < 30.2640 < lat1
     assert 4.8 < (lat1 - lat0) * 111.2 < 5.0 and 4.1 < (lng1 - lng0) * 96.3 < 4.3  # ~4.2 km by 4.9 km
+
+
+def test_a_period_beyond_the_years_a_local_midnight_can_be_told_in_is_refused_not_crashed():
+    for start, end in ((date(1, 1, 1), date(1, 12, 31)), (date(9999, 1, 1), date(9999, 12, 31))):
+        with pytest.raises(ValidationFailed):
+            rescues.period(start, end, "Asia/Shanghai")
+    assert rescues.period(date(2026, 12, 1), date(2026, 12, 31), "Asia/Shanghai").months == ("2026-12",)

@@ -56,6 +56,7 @@ def test_a_revocation_racing_a_heartbeat_leaves_no_presence():
             now=NOW,
             time_zone="Asia/Shanghai",
             ttl_s=900,
+            index_lease_s=2400,
         )
     assert refused.value.code == "certificate_expired"
     assert (RESPONDER, "r1") not in geo.items

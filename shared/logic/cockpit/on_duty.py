@@ -1,15 +1,16 @@
 """Responders on duty now, counted per map cell and shown only where a cell holds at least MIN_COUNT, so
 that no volunteer can be located (docs/cockpit.md, Responders on duty).
 
-"On duty" is exactly who the dispatch search finds: an item of the responders' geo index not lapsed now
-(written on going available with the earlier of the presence lapse and the end of the certificate's last
-day as its expiry, removed on going off duty; shared.logic.responders.update_presence), read with the same
-expiry filter the search applies. One bounded box search over the district's bounding box (at most
-shared.geo.cover.MAX_QUERIES Queries), then the district's own outline."""
+"On duty" is exactly who dispatch may alert: an item of the responders' geo index whose lease has not ended
+(removed on going off duty; shared.logic.responders.update_presence), read with the expiry filter the
+search applies, and whose record's presence has not lapsed (the index's lease outlasts it). One bounded
+box search over the district's bounding box (at most shared.geo.cover.MAX_QUERIES Queries), the district's
+own outline, then the records of those inside (BatchGetItem)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -43,6 +44,12 @@ class OnDutyIndex(Protocol):
     ) -> list[Hit]: ...
 
 
+class PresenceRecords(Protocol):
+    """shared.dal.responders.DynamoResponders: whose presence has not lapsed."""
+
+    def on_duty(self, responder_ids: Collection[str], now: datetime) -> set[str]: ...
+
+
 @dataclass(frozen=True)
 class Cell:
     geohash: str
@@ -71,7 +78,7 @@ def counted(positions: list[tuple[float, float]]) -> dict[str, Any]:
     }
 
 
-def on_duty(index: OnDutyIndex, areas: list[Area], now: datetime) -> dict[str, Any]:
+def on_duty(index: OnDutyIndex, records: PresenceRecords, areas: list[Area], now: datetime) -> dict[str, Any]:
     """Those on duty now inside any of ``areas`` (a district; or every district, the whole city), from one
     box search over their bounding box. No area (no district drawn yet): nobody."""
     if not areas:
@@ -84,4 +91,6 @@ def on_duty(index: OnDutyIndex, areas: list[Area], now: datetime) -> dict[str, A
         max(a.max_lat for a in areas),
         now_epoch=int(now.timestamp()),
     )
-    return counted([(h.lat, h.lng) for h in hits if any(contains(a, h.lat, h.lng) for a in areas)])
+    inside = [h for h in hits if any(contains(a, h.lat, h.lng) for a in areas)]
+    present = records.on_duty([h.entity_id for h in inside], now)
+    return counted([(h.lat, h.lng) for h in inside if h.entity_id in present])

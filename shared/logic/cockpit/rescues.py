@@ -138,6 +138,9 @@ def refresh(
 # --- a period's figures ----------------------------------------------------------------------------
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(9998, 12, 31)
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -151,6 +154,8 @@ def period(from_date: date, to_date: date, time_zone: str) -> Period:
     """Local dates, both inclusive, at most MAX_PERIOD_DAYS days (422 otherwise)."""
     if to_date < from_date:
         raise ValidationFailed("to: on or after from")
+    if from_date < EARLIEST or to_date > LATEST:  # beyond them local midnights leave datetime's range
+        raise ValidationFailed(f"from, to: between {EARLIEST} and {LATEST}")
     if (to_date - from_date).days + 1 > MAX_PERIOD_DAYS:
         raise ValidationFailed(f"from, to: at most {MAX_PERIOD_DAYS} days")
     zone = ZoneInfo(time_zone)
