@@ -48,24 +48,28 @@ def responder(
 
 
 def on_duty_records(*responder_ids: str) -> None:
-    """Responder records on duty for years, for store tests that write alerts without a responder going
-    on duty: an alert's transaction checks the record's presence (shared.dal.rescue.add_alert)."""
+    """Responders on duty for years, for store tests that write alerts without a responder going on duty:
+    an alert's transaction checks the record's presence (shared.dal.rescue.add_alert). A record that exists
+    keeps everything but its presence."""
+    from pynamodb.exceptions import DoesNotExist
+
     from shared.dal.models.responders import ResponderModel
 
-    with ResponderModel.batch_write() as batch:
-        for rid in responder_ids:
-            batch.save(
-                ResponderModel(
-                    responder_id=rid,
-                    name="志愿者",
-                    phone="+8613900000000",
-                    certificate_no="C",
-                    certificate_expires_on="2099-12-31",
-                    created_at=datetime(2026, 1, 1, tzinfo=UTC),
-                    available=True,
-                    presence_expires_at=datetime(2099, 12, 31, tzinfo=UTC),
-                )
+    until = datetime(2099, 12, 31, tzinfo=UTC)
+    for rid in responder_ids:
+        try:
+            record = ResponderModel.get(rid, consistent_read=True)
+        except DoesNotExist:
+            record = ResponderModel(
+                responder_id=rid,
+                name="志愿者",
+                phone="+8613900000000",
+                certificate_no="C",
+                certificate_expires_on="2099-12-31",
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
             )
+        record.available, record.presence_expires_at = True, until
+        record.save()
 
 
 def aed(api: Api, at: tuple[float, float], name: str = "湖滨银泰 AED", hours: str = "24/7") -> str:

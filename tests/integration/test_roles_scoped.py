@@ -37,6 +37,7 @@ from shared.logic.teaching.checkin import sign, window_of
 from shared.routes import ROUTES, SIGNED_IN, Route
 from tests.conftest import Api, Reply
 from tests.integration.certification_helpers import PASSING, Teaching
+from tests.integration.rescue_helpers import on_duty_records
 
 OK = "ok"  # the route's success status
 ROW_REFUSED = "row refused"  # an import answers 200 per row: the row is rejected, nothing written
@@ -355,6 +356,7 @@ class World:
             alert = Alert(
                 incident.incident_id, responder, "alerted", 1, 120.0, *HERE, now, phone="+8613900000001"
             )
+            on_duty_records(responder)  # alerts are written only for responders on duty
             assert store.add_alert(alert) == "written"
         if case.relation == "accepted":
             assert store.accept(incident.incident_id, case.sub, "cpr", None, now)
