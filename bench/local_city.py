@@ -24,10 +24,8 @@ import argparse
 import gc
 import io
 import multiprocessing
-import os
 import random
 import statistics
-import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.section import Section
-from bench.sos import QUIET_DEADLINE_S, WORKER_ENV, demo_points, percentile
+from bench.sos import QUIET_DEADLINE_S, demo_points, percentile, start_seeded_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 TAIWAN = ROOT / "tests" / "data" / "taiwan_aed_registry_2018.csv"
@@ -136,25 +134,11 @@ def _import_taiwan(url: str) -> int:
 
 
 def _job(runs: int = RUNS) -> Measured:
-    for key, value in WORKER_ENV.items():
-        os.environ[key] = value
     started = time.monotonic()
-
-    from local_runtime import aws
-
-    embedded = aws.start()
+    embedded, gateway, api = start_seeded_runtime()
     import boto3
     import requests
 
-    from local_runtime.gateway import Gateway
-    from local_runtime.seed import seed
-
-    gateway = Gateway("127.0.0.1", 0)
-    seed()
-    server = threading.Thread(target=gateway.serve_forever, name="gateway", daemon=True)
-    server.start()
-    api = f"http://127.0.0.1:{gateway.server_address[1]}"
-    embedded.start_pollers()
     setup_s = time.monotonic() - started
     try:
         mark = time.monotonic()

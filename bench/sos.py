@@ -273,18 +273,14 @@ class Measured:
     webhooks: int = 0  # status webhooks the registered centre took meanwhile
 
 
-def _job(profile: str = "global") -> Measured:
+def start_seeded_runtime(profile: str = "global") -> tuple[Any, Any, str]:
+    """In this (spawned) process, the platform as `make run` starts it: the embedded AWS, the seeded demo,
+    the gateway on a free loopback port, the stream and queue pollers. (embedded AWS, gateway, base URL)."""
     for key, value in {**WORKER_ENV, "DEPLOYMENT_PROFILE": profile}.items():
         os.environ[key] = value
-    started = time.monotonic()
-
     from local_runtime import aws
 
     embedded = aws.start()
-    import boto3
-    import requests
-
-    from local_runtime import outbox
     from local_runtime.gateway import Gateway
     from local_runtime.seed import seed
 
@@ -292,11 +288,22 @@ def _job(profile: str = "global") -> Measured:
     seed()
     server = threading.Thread(target=gateway.serve_forever, name="gateway", daemon=True)
     server.start()
-    url = f"http://127.0.0.1:{gateway.server_address[1]}/v1/sos"
+    embedded.start_pollers()
+    return embedded, gateway, f"http://127.0.0.1:{gateway.server_address[1]}"
+
+
+def _job(profile: str = "global") -> Measured:
+    started = time.monotonic()
     # As `make run`: the status webhooks flow beside the SOS, to a 120 centre whose area holds the demo
     # (each SOS is an incident.created and more to it): they must not slow the SOS's path.
-    embedded.start_pollers()
-    centre = _listening_centre(f"http://127.0.0.1:{gateway.server_address[1]}")
+    embedded, gateway, api = start_seeded_runtime(profile)
+    import boto3
+    import requests
+
+    from local_runtime import outbox
+
+    url = f"{api}/v1/sos"
+    centre = _listening_centre(api)
     sfn = boto3.client("stepfunctions")
     executions = embedded.state_machine_arn.replace(":stateMachine:", ":execution:")
     session = requests.Session()

@@ -25,6 +25,8 @@ from shared.dal.models.certification import (
     ExamScoreModel,
 )
 from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
+from shared.dal.models.credits import CreditExportModel
+from shared.dal.models.debriefs import DebriefModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
@@ -64,6 +66,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("AlertsTable", AlertModel, "ALERTS_TABLE"),
     TableSpec("EventsTable", EventModel, "EVENTS_TABLE"),
     TableSpec("CreditsTable", CreditModel, "CREDITS_TABLE"),
+    TableSpec("CreditExportsTable", CreditExportModel, "CREDIT_EXPORTS_TABLE"),
     TableSpec("AedReportsTable", AedReportModel, "AED_REPORTS_TABLE"),
     TableSpec("AedInspectionsTable", AedInspectionModel, "AED_INSPECTIONS_TABLE"),
     TableSpec("UpkeepRemindersTable", UpkeepReminderModel, "UPKEEP_REMINDERS_TABLE"),
@@ -83,6 +86,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("DispatchDeliveriesTable", DeliveryModel, "DISPATCH_DELIVERIES_TABLE"),
     TableSpec("RescueSummariesTable", RescueSummaryModel, "RESCUE_SUMMARIES_TABLE"),
     TableSpec("DistrictsTable", DistrictModel, "DISTRICTS_TABLE"),
+    TableSpec("DebriefsTable", DebriefModel, "DEBRIEFS_TABLE"),
 )
 
 # How a function may use a table (infra/constructs/data.py turns each into IAM actions):
@@ -158,6 +162,9 @@ class FunctionGrants:
     # queues runs (sqs:SendMessage); "consume" is the queue's event source (receive, delete, change a
     # message's visibility: the back-off) and may park a message on the dead-letter queue (SendMessage).
     status_changes: Literal["send", "consume"] | None = None
+    # The credits exports (infra/constructs/credits.py): PutObject and GetObject under CREDIT_EXPORT_PREFIX in
+    # their bucket, GetSecretValue on their signing secret; CREDIT_EXPORTS_BUCKET, CREDIT_EXPORT_SECRET_ID.
+    credit_exports: bool = False
 
     @property
     def sends_messages(self) -> bool:
@@ -245,6 +252,9 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
             # Guard keys: wave 2's alert tallies and busy marks, once-only events, releases at the finish.
             SosKeyModel: READ_WRITE,
             AedModel: READ_WRITE,  # a used AED goes to needs_restock at the close
+            # The debrief invitations at the finish (shared/logic/debriefs.py): each opened once, with its
+            # notice (a conditional UpdateItem), then the notice cleared.
+            DebriefModel: READ_WRITE,
         },
         direct_publish=True,
         dispatch_topic=True,
@@ -391,7 +401,32 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
     # key (GetItem, BatchGetItem) and set on the responder's own item (a conditional UpdateItem): never a
     # responder created, replaced or deleted (shared/dal/credits.py).
     "credits": FunctionGrants(tables={CreditModel: READ, ResponderModel: READ_UPDATE}),
+    # The debriefs after rescues (docs/volunteers.md): the responder's own (a conditional UpdateItem, which
+    # creates the item when the answers come before the invitation: hence read_write; nothing is deleted),
+    # whether they accepted the incident (its alert) and how it closed; the admins' call-back list (the
+    # debriefs' call-queue index) with the names and phones to call (responders read by key).
+    "debriefs": FunctionGrants(
+        tables={DebriefModel: READ_WRITE, AlertModel: READ, IncidentModel: READ, ResponderModel: READ}
+    ),
+    # The credits exports and nominations (shared/dal/credits_export.py): the ledger read by month and each
+    # listed credit marked with its export (a conditional UpdateItem: never a credit written or deleted);
+    # the export records; the people the rows name (responders by key, their certificates by holder); the
+    # incidents' outcomes (ROSC) by key. The files and the signing key: credit_exports.
+    "credits_export": FunctionGrants(
+        tables={
+            CreditModel: READ_UPDATE,
+            CreditExportModel: READ_WRITE,
+            ResponderModel: READ,
+            CertificateModel: READ,
+            IncidentModel: READ,
+        },
+        credit_exports=True,
+    ),
 }
+
+# The credits exports' files (infra/constructs/credits.py): the key prefix shared.logic.credits_export
+# writes under.
+CREDIT_EXPORT_PREFIX = "credit-exports/"
 
 # AED report photos (infra/constructs/aed_faults.py): the key prefix shared.logic.aed_faults writes under.
 PHOTO_PREFIX = "aed-reports/"

@@ -14,6 +14,7 @@ from infra.constructs.aed_faults import ReportPhotos
 from infra.constructs.alarms import OpsAlarms
 from infra.constructs.api import RestApi
 from infra.constructs.cockpit import CockpitSummaries
+from infra.constructs.credits import CreditExports
 from infra.constructs.data import DataTables
 from infra.constructs.dispatch import DispatchCentres
 from infra.constructs.dispatch_webhooks import StatusWebhooks
@@ -122,7 +123,10 @@ class RescueNearbyStack(cdk.Stack):
             workflow.grant_invoke(functions.functions[name])
         data.grant(workflow.state_machine, IncidentModel, c.UPDATE)
         functions.connect_workflow(workflow)
-        functions.connect_photos(ReportPhotos(self, "ReportPhotos"))
+        photos = ReportPhotos(self, "ReportPhotos")
+        functions.connect_photos(photos)
+        # The credits exports' files and signing key (docs/volunteers.md, Credits).
+        CreditExports(self, "CreditExports", access_logs=photos.access_logs).connect(functions.functions)
         CheckinSecret(self, "CheckinSecret").connect(functions.functions)
         # The 120 link: the dispatch centres' signing secrets (one per centre, made at run time).
         DispatchCentres(self, "DispatchCentres").connect(functions.functions)

@@ -341,6 +341,23 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
         detail = ", ".join(f"{i['reason']} {i['points']}" for i in sorted(items, key=lambda i: i["reason"]))
         say(f"points awarded to {member.who}: +{total} ({detail})")
 
+    # -- after the points, each who accepted is invited to the debrief (docs/volunteers.md) -------------
+    def debrief_invitations() -> list[dict[str, Any]]:
+        items = api.ok("debrief", "GET", "/dev/outbox")["items"]
+        found = [i for i in items if i["incident_id"] == incident_id and i["kind"] == "debrief"]
+        return found if len(found) >= len(team) else []
+
+    invited = poll("debrief invitations", debrief_invitations, deadline_s)
+    say(
+        f"{len(invited)} debrief invitations sent: "
+        + ", ".join(f"…{i['to'][-5:]} ({channel_of(i)})" for i in invited)
+    )
+    first = team[0]
+    debrief = api.ok("debrief", "GET", f"/v1/incidents/{incident_id}/debrief", as_=first.caller)
+    shared = debrief.get("shared_outcome") or {}
+    expect(bool(shared.get("en")), "debrief", f"{first.who} was not told the outcome after a rosc close")
+    say(f"{first.who} opens the debrief ({debrief['scale']['name']}): told “{shared['en']}”")
+
     final = api.ok("closed", "GET", f"/v1/incidents/{incident_id}", as_=DISPATCHER)
     expect(
         final["status"] == "closed" and final["outcome"] == "rosc",
@@ -355,14 +372,17 @@ def rescue(api: Client, say: Timeline, wave_wait_s: int) -> None:
         for item in api.ok("closed", "GET", "/dev/outbox")["items"]
         if item["incident_id"] == incident_id
     )
-    expected = {(a["responder_id"], "alert"): 1 for a in final["alerts"]} | {
-        (a["responder_id"], "stand_down"): 1 for a in final["alerts"] if a["state"] != "accepted"
-    }
+    expected = (
+        {(a["responder_id"], "alert"): 1 for a in final["alerts"]}
+        | {(a["responder_id"], "stand_down"): 1 for a in final["alerts"] if a["state"] != "accepted"}
+        | {(a["responder_id"], "debrief"): 1 for a in final["alerts"] if a["state"] == "accepted"}
+    )
     expect(notices == expected, "closed", f"notices sent {dict(notices)}, expected {expected}")
     say(
         f"incident {final['status']} ({final['outcome']}): "
         + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
-        + f"; {len(final['events'])} events on record; one alert each, one stand-down each for the others"
+        + f"; {len(final['events'])} events on record; one alert each, one stand-down each for the others, "
+        "one debrief invitation each for those who went"
     )
 
     # -- the AED's pads were used: out of search until its manager restocks it ---------------------

@@ -43,12 +43,19 @@ class Settings:
     # streams, and the districts its figures are filtered by.
     rescue_summaries_table: str = setting("RESCUE_SUMMARIES_TABLE", "rescue-nearby-rescue-summaries")
     districts_table: str = setting("DISTRICTS_TABLE", "rescue-nearby-districts")
+    # The debriefs after rescues (shared/logic/debriefs.py): invitations, answers, the call-back list.
+    debriefs_table: str = setting("DEBRIEFS_TABLE", "rescue-nearby-debriefs")
     aeds_table: str = setting("AEDS_TABLE", "rescue-nearby-aeds")
     geo_table: str = setting("GEO_INDEX_TABLE", "rescue-nearby-geo-index")
     incidents_table: str = setting("INCIDENTS_TABLE", "rescue-nearby-incidents")
     alerts_table: str = setting("ALERTS_TABLE", "rescue-nearby-alerts")
     events_table: str = setting("EVENTS_TABLE", "rescue-nearby-incident-events")
     credits_table: str = setting("CREDITS_TABLE", "rescue-nearby-credits")
+    # The credits exports to the provincial public-credit platform: their records, the bucket holding their
+    # files, and the Secrets Manager secret whose value seeds the ed25519 key that signs them (ARN or name).
+    credit_exports_table: str = setting("CREDIT_EXPORTS_TABLE", "rescue-nearby-credit-exports")
+    credit_exports_bucket: str = setting("CREDIT_EXPORTS_BUCKET", "rescue-nearby-credit-exports")
+    credit_export_secret_id: str = setting("CREDIT_EXPORT_SECRET_ID", "")
     sos_keys_table: str = setting("SOS_KEYS_TABLE", "rescue-nearby-sos-keys")
     # Teaching (shared/dal/models/teaching.py)
     training_courses_table: str = setting("TRAINING_COURSES_TABLE", "rescue-nearby-training-courses")

@@ -129,6 +129,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/cockpit/training", "cockpit_training", frozenset({"admin", "dispatcher", "trainer"})),
     Route("PUT", "/v1/responders/{responder_id}/leaderboard", "credits", SIGNED_IN),
     Route("GET", "/v1/credits/leaderboard", "credits", SIGNED_IN),
+    # The credits ledger for the provincial public-credit platform (signed files), and the annual
+    # nominations for the 最美救护员 selection (docs/volunteers.md)
+    Route("POST", "/v1/credits/exports", "credits_export", frozenset({"admin"})),
+    Route("GET", "/v1/credits/exports", "credits_export", frozenset({"admin"})),
+    Route("GET", "/v1/credits/exports/{export_id}", "credits_export", frozenset({"admin"})),
+    Route("GET", "/v1/credits/nominations", "credits_export", frozenset({"admin"})),
     Route(
         "POST", "/v1/certificates/{certificate_no}/revoke", "certification_certificates", frozenset({"admin"})
     ),
@@ -139,6 +145,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/districts", "cockpit", frozenset({"admin", "dispatcher"})),
     Route("GET", "/v1/cockpit/rescues", "cockpit", frozenset({"admin", "dispatcher"})),
     Route("GET", "/v1/cockpit/on-duty", "cockpit", frozenset({"admin", "dispatcher"})),
+    # The debrief after a rescue (docs/volunteers.md): a responder who accepted submits and reads their own
+    # (the logic decides: others 404); admins list the requests to call back and mark a call done
+    Route("PUT", "/v1/incidents/{incident_id}/debrief", "debriefs", SIGNED_IN),
+    Route("GET", "/v1/incidents/{incident_id}/debrief", "debriefs", SIGNED_IN),
+    Route("GET", "/v1/debriefs", "debriefs", frozenset({"admin"})),
+    Route("POST", "/v1/debriefs/{incident_id}/{responder_id}/call-done", "debriefs", frozenset({"admin"})),
 )
 
 # Functions no route reaches: the rescue workflow's steps (invoked by Step Functions).

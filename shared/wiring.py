@@ -43,6 +43,14 @@ if TYPE_CHECKING:
     from shared.dal.cockpit import DynamoDistricts, DynamoRescueSummaries
     from shared.dal.cockpit_training import DynamoTrainingDuty
     from shared.dal.credits import DynamoLeaderboard
+    from shared.dal.credits_export import (
+        DynamoExportLedger,
+        DynamoExportRecords,
+        DynamoPeople,
+        S3ExportFiles,
+        SecretsManagerSigner,
+    )
+    from shared.dal.debriefs import DynamoDebriefContacts, DynamoDebriefs
     from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
     from shared.dal.dispatch_deliveries import DynamoDeliveryLog
     from shared.dal.dispatch_secrets import SecretsManagerCentreSecrets
@@ -51,6 +59,7 @@ if TYPE_CHECKING:
     from shared.dal.responders import DynamoResponders
     from shared.dal.teaching import DynamoTeaching, DynamoTrainingRecords
     from shared.logic.aed_faults import AedFaults
+    from shared.logic.credits_export import ExportPorts
     from shared.logic.ports import PushRegistry, TextMessages
     from shared.logic.rescue.policy import Policy
     from shared.logic.rescue.ports import IncidentStore, Notifier
@@ -551,6 +560,57 @@ def training_duty() -> DynamoTrainingDuty:
     return DynamoTrainingDuty()
 
 
+# --- the credits exports and nominations ----------------------------------------------------------
+
+
+@_store
+def credit_export_ledger() -> DynamoExportLedger:
+    from shared.dal.credits_export import DynamoExportLedger
+
+    return DynamoExportLedger()
+
+
+@_store
+def credit_export_records() -> DynamoExportRecords:
+    from shared.dal.credits_export import DynamoExportRecords
+
+    return DynamoExportRecords()
+
+
+@_store
+def credit_export_people() -> DynamoPeople:
+    from shared.dal.credits_export import DynamoPeople
+
+    return DynamoPeople()
+
+
+@cache
+def credit_export_files() -> S3ExportFiles:
+    """The exports' bucket, through the presigning client: the answers hand admins presigned downloads."""
+    from shared.dal.credits_export import S3ExportFiles
+
+    return S3ExportFiles(s3_presign(), settings().credit_exports_bucket)
+
+
+@cache
+def credit_export_signer() -> SecretsManagerSigner:
+    from shared.dal.credits_export import SecretsManagerSigner
+
+    return SecretsManagerSigner(secrets_manager(), settings().credit_export_secret_id)
+
+
+def credit_export_ports() -> ExportPorts:
+    from shared.logic.credits_export import ExportPorts
+
+    return ExportPorts(
+        credit_export_ledger(),
+        credit_export_records(),
+        credit_export_people(),
+        credit_export_files(),
+        credit_export_signer(),
+    )
+
+
 # --- the cockpit's rescue figures, districts and responders on duty -----------------------------------
 
 
@@ -566,3 +626,20 @@ def districts() -> DynamoDistricts:
     from shared.dal.cockpit import DynamoDistricts
 
     return DynamoDistricts()
+
+
+# --- the debriefs after rescues -------------------------------------------------------------------------
+
+
+@_store
+def debriefs() -> DynamoDebriefs:
+    from shared.dal.debriefs import DynamoDebriefs
+
+    return DynamoDebriefs()
+
+
+@_store
+def debrief_contacts() -> DynamoDebriefContacts:
+    from shared.dal.debriefs import DynamoDebriefContacts
+
+    return DynamoDebriefContacts()

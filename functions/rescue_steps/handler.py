@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import wiring
+from shared.logic import debriefs
 from shared.logic.rescue import closure, waves
 from shared.logic.rescue.tally import AlertTally
 from shared.observability import (
@@ -46,15 +47,27 @@ def _steps(alerts: AlertTally) -> dict[str, Callable[[dict[str, Any]], dict[str,
         "park": lambda e: closure.park_closure_token(
             wiring.incidents(), wiring.workflow(), e["incident_id"], e["token"]
         ),
-        "finish": lambda e: closure.finish(
-            wiring.incidents(),
-            alerts,
-            wiring.aed_claims(),
-            wiring.aed_faults(),
-            e["incident_id"],
-            wiring.policy(),
-            now,
-        ),
+        "finish": lambda e: {
+            **closure.finish(
+                wiring.incidents(),
+                alerts,
+                wiring.aed_claims(),
+                wiring.aed_faults(),
+                e["incident_id"],
+                wiring.policy(),
+                now,
+            ),
+            # After the points: each responder who accepted is invited to the debrief, once (not an alert:
+            # the notifier itself, not the alerts' tally). docs/volunteers.md says why at the finish.
+            "debriefs_invited": debriefs.invite(
+                wiring.incidents(),
+                wiring.debriefs(),
+                wiring.notifier(),
+                e["incident_id"],
+                wiring.policy(),
+                now,
+            ),
+        },
     }
 
 

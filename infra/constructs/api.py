@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
@@ -143,10 +144,23 @@ class RestApi(Construct):
         self.validator = self.api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
         )
+        # The function's proxy integration without CDK's permission per method (LambdaIntegration adds one
+        # Lambda::Permission for each method: 74 of a stack's 500 resources, the stack's limit). Instead one
+        # permission per function that serves routes, for this API's deployed stage only (no test-invoke):
+        # API Gateway calls a function only through the methods integrated with it, which are its routes.
         integrations = {
-            name: apigw.LambdaIntegration(fn, proxy=True, allow_test_invoke=False)
+            name: apigw.AwsIntegration(
+                proxy=True, service="lambda", path=f"2015-03-31/functions/{fn.function_arn}/invocations"
+            )
             for name, fn in functions.items()
         }
+        invoke_through_stage = self.api.arn_for_execute_api("*", "/*", c.API_STAGE)
+        for name in sorted({route.function for route in ROUTES}):
+            functions[name].add_permission(
+                "InvokedByApi",
+                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                source_arn=invoke_through_stage,
+            )
         self.methods: dict[str, apigw.Method] = {}
         for route in ROUTES:
             self.methods[route_key(route)] = self._method(route, integrations[route.function], identity)

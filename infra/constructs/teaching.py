@@ -4,12 +4,11 @@ docs/deploy.md); only the functions FUNCTION_GRANTS marks ``checkin_secret`` may
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import constants as c
+from infra.constructs.secrets import generated_key
 from shared.config import env_name
 
 CHECKIN_SECRET_ID = env_name("checkin_secret_id")
@@ -18,26 +17,18 @@ CHECKIN_SECRET_ID = env_name("checkin_secret_id")
 class CheckinSecret(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.secret = secretsmanager.Secret(
+        self.secret = generated_key(
             self,
             "Secret",
             description="Rescue Nearby: HMAC key of the training session check-in codes",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True
+            why_not_rotated=(
+                "The key only signs check-in codes valid for one 30-second window plus seconds of "
+                "grace; nothing signed with it outlasts a session. Each container reads it once, so a "
+                "scheduled rotation mid-session would leave containers disagreeing and refuse valid "
+                "codes. A redeploy keeps the value (CloudFormation generates it once): ops replace it "
+                "by hand between sessions, then update the check-in function's configuration so every "
+                "container reads the new key (docs/deploy.md, check-in key)."
             ),
-        )
-        cdk.Validations.of(self.secret).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-SMG4",
-                reason=(
-                    "The key only signs check-in codes valid for one 30-second window plus seconds of "
-                    "grace; nothing signed with it outlasts a session. Each container reads it once, so a "
-                    "scheduled rotation mid-session would leave containers disagreeing and refuse valid "
-                    "codes. A redeploy keeps the value (CloudFormation generates it once): ops replace it "
-                    "by hand between sessions, then update the check-in function's configuration so every "
-                    "container reads the new key (docs/deploy.md, check-in key)."
-                ),
-            )
         )
 
     def connect(self, functions: dict[str, lambda_.Function]) -> None:

@@ -118,6 +118,7 @@ stored(
         "responder_id": "the partition: credits are read by responder",
         "credit_key": "the sort key, derived: incident_id#reason (the guard against a double award)",
         "month": "the by-month index's partition, derived: the local month of at (the leaderboard)",
+        "exported_in": "the credits export that listed it (shared/logic/credits_export.py), not the credit's",
     },
 )
 

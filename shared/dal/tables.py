@@ -11,6 +11,8 @@ from shared.dal.models.aed_registry import AedModel
 from shared.dal.models.aed_upkeep import AedInspectionModel, UpkeepReminderModel
 from shared.dal.models.certification import CERTIFICATION_MODELS, CertificateReminderModel
 from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
+from shared.dal.models.credits import CreditExportModel
+from shared.dal.models.debriefs import DebriefModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
@@ -25,6 +27,7 @@ TTL_ATTRIBUTES: dict[type[Model], str] = {
     UpkeepReminderModel: "expires_at",
     CertificateReminderModel: "expires_at",
     DeliveryModel: "expires_at",
+    DebriefModel: "expires_at",
 }
 ALL_MODELS: tuple[type[Model], ...] = (
     ResponderModel,
@@ -35,6 +38,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AlertModel,
     EventModel,
     CreditModel,
+    CreditExportModel,
     AedReportModel,
     AedInspectionModel,
     UpkeepReminderModel,
@@ -44,4 +48,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     DeliveryModel,
     RescueSummaryModel,
     DistrictModel,
+    DebriefModel,
 )

@@ -124,6 +124,16 @@ TEMPLATES: dict[str, Template] = _catalog(
         "reroute",
     ),
     Template(
+        "rescue_debrief",
+        "感谢您参与事件${incident}的救援。请在救在身边App中花两分钟填写救援回访：您做了什么、现在感觉如何，"
+        "以及是否希望有人给您回电。",
+        "救在身边 Rescue Nearby: thank you for helping in this rescue. A two-minute debrief: what you did, "
+        "how you feel, and whether you would like someone to call you. 感谢您的救助，请填写救援回访。",
+        "Volunteers who took part in a resuscitation are at risk of distress: after the close each one who "
+        "accepted is asked, once, how they are and offered a call from the Red Cross.",
+        "debrief",
+    ),
+    Template(
         "certificate_reminder",
         "您的急救证书${certificate}将于${valid_until}到期（还有${days}天），请报名复训以继续参与救援。",
         "救在身边: 您的急救证书 {certificate} 将于 {valid_until} 到期（还有 {days} 天），"

@@ -87,10 +87,16 @@ class ResponderRepository(Protocol):
         ...
 
 
+class DeviceRefused(Exception):
+    """The push service will not take this app install's token (malformed, or unknown to it): the app
+    sent a bad token, a 422 for it to correct, never a fault of ours."""
+
+
 class PushRegistry(Protocol):
     def endpoint(self, platform: str, token: str, responder_id: str) -> tuple[str, str | None]:
         """The app install's endpoint, now the responder's; and who had it before, if someone else (a
-        phone handed on to another volunteer): None when it was new or already theirs."""
+        phone handed on to another volunteer): None when it was new or already theirs. Raises
+        DeviceRefused when the push service refuses the token."""
         ...
 
 

@@ -19,6 +19,7 @@ from shared.logic.ports import (
     RESPONDER,
     Credit,
     CreditHistory,
+    DeviceRefused,
     GeoIndex,
     Hit,
     PushRegistry,
@@ -189,7 +190,10 @@ def register_device(
         raise ValidationFailed(
             f"platform: this deployment pushes to {', '.join(sorted(supported)) or 'no app'}"
         )
-    endpoint, handed_on_by = push.endpoint(platform, token, responder_id)
+    try:
+        endpoint, handed_on_by = push.endpoint(platform, token, responder_id)
+    except DeviceRefused as refused:
+        raise ValidationFailed(f"token: {refused}") from refused
     if handed_on_by is not None:  # that responder's alerts must not reach this phone any more
         repo.drop_push_endpoint(handed_on_by, endpoint)
         previous = repo.get(handed_on_by)

@@ -23,6 +23,7 @@ import requests
 from jpush import common as jpush_common
 
 from shared.logic.messages import Text
+from shared.logic.ports import DeviceRefused
 from shared.messaging.channels import JPUSH_PREFIX, ChannelBusy, ChannelError, ChannelRefused
 from shared.observability import logger
 
@@ -253,7 +254,9 @@ class JpushRegistry:
     def endpoint(self, platform: str, token: str, responder_id: str) -> tuple[str, str | None]:
         """``token`` is the JPush registration id the app's JPush SDK got; it names the install on
         every platform, so ``platform`` adds nothing JPush needs."""
-        registration_id = _checked_registration_id(token)
+        if not _REGISTRATION_ID.fullmatch(token):
+            raise DeviceRefused("a JPush registration id is 8 to 64 letters and digits")
+        registration_id = token
         alias = alias_of(responder_id)
         if alias is None:
             # Pushes go by registration id, so the app is still reached; only a phone later handed on
@@ -269,7 +272,7 @@ class JpushRegistry:
                     device.set_deviceinfo(registration_id, jpush.device_alias(alias))
         except ChannelRefused as error:
             if error.code.isdigit() and int(error.code) in _DEVICE_REJECTED:
-                raise ValueError(f"JPush does not take registration id {registration_id!r}") from error
+                raise DeviceRefused("JPush does not know this registration id") from error
             raise
         previous = before if before and before != responder_id else None
         return JPUSH_PREFIX + registration_id, previous

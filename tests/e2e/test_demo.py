@@ -55,6 +55,8 @@ def test_the_timeline_shows_every_stage_in_order(demo):
         ("ems", r"ems arrived"),
         ("closed", r"closed the incident: outcome rosc"),
         ("points", r"points awarded to .*: \+\d+ \("),
+        ("debrief", r"3 debrief invitations sent: …\w{5} \((SMS|PUSH)\)"),
+        ("outcome", r"opens the debrief \(IES-6\): told “The patient reached hospital with a pulse\.”"),
         ("final", r"incident closed \(rosc\)"),
         ("restock", r"status needs_restock \(pads used\), out of search"),
         ("back", r"AED manager fitted new pads \(expire \d{4}-\d\d-\d\d\): .+ is back in search"),

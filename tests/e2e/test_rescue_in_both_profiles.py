@@ -107,6 +107,14 @@ def test_a_rescue_from_sos_to_points(platform: Platform) -> None:
     sms_only = _responder(api, "乙", "+8613911110002", 1)
     push_refused = _responder(api, "丙", "+8613911110003", 2)
     tokens = {with_app: "1a0018970a3c2b4e5f", push_refused: "1a0018970a3c2b4e60"}
+    if cn:  # a token JPush would never issue is the app's mistake: 422 naming the field, never a 500
+        refused = api.call(
+            "PUT",
+            f"/v1/responders/{with_app}/device",
+            {"platform": "jpush", "token": "short"},
+            who=(with_app,),
+        )
+        assert refused.status_code == 422 and "token" in refused.json()["error"]["message"]
     for rid, token in tokens.items():
         api.ok("PUT", f"/v1/responders/{rid}/device", {"platform": app_platform, "token": token}, who=(rid,))
     if cn:  # JPush answers "cannot find user by this audience" for 丙's phone, once

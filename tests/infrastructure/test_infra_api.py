@@ -160,21 +160,26 @@ def test_firewall_stops_an_sos_flood_from_one_address_first(synthesized: Synthes
 
 
 @pytest.mark.infra
-def test_lambda_permissions_are_per_method(synthesized: Synthesized) -> None:
-    """API Gateway may invoke a function only through the methods routed to it (no test-invoke, no /*/*)."""
-    tails = []
+def test_lambda_permissions_are_per_function_and_for_the_deployed_stage_only(
+    synthesized: Synthesized,
+) -> None:
+    """API Gateway may invoke each function that serves routes, through this API's deployed stage only (no
+    test-invoke, no other API): one permission per function, as a stack holds at most 500 resources."""
+    api = synthesized.logical_id("Http/Api/Resource")
+    granted = []
     for permission in synthesized.of_type("AWS::Lambda::Permission").values():
         props = permission["Properties"]
+        assert props["Action"] == "lambda:InvokeFunction"
+        assert props["Principal"] == "apigateway.amazonaws.com"
         parts = props["SourceArn"]["Fn::Join"][1]
-        tails.append((props["FunctionName"]["Fn::GetAtt"][0], parts[-1]))
-    expected = [
-        (
-            synthesized.logical_id(f"Functions/{r.function.title()}/Function/Resource"),
-            f"/{r.method}{PATH_PARAM.sub('*', r.path)}",
-        )
-        for r in ROUTES
-    ]
-    assert sorted(tails) == sorted(expected)
+        assert {"Ref": api} in parts  # this API's id
+        assert parts[-1] == f"/{c.API_STAGE}/*/*"
+        granted.append(props["FunctionName"]["Fn::GetAtt"][0])
+    expected = {
+        synthesized.logical_id(f"Functions/{name.title()}/Function/Resource")
+        for name in {r.function for r in ROUTES}
+    }
+    assert sorted(granted) == sorted(expected)  # each once
 
 
 @pytest.mark.infra

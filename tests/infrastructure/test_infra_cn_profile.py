@@ -26,6 +26,7 @@ from tests.infrastructure.test_infra_api import methods, route_id
 from tests.infrastructure.test_infra_compliance import (
     BUCKET_DEPLOYMENT,
     CENTRE_SECRET_HOLDERS,
+    CREDIT_EXPORT_ACKS,
     FUNCTION_SCOPES,
     PHOTO_ACK,
     PHOTO_SIGNERS,
@@ -485,6 +486,7 @@ EXPECTED_CN_ACKS = {
     ("Cockpit/StreamFailures", "AwsSolutions-SQS3"),  # the cockpit summaries' mappings' on-failure queue
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
     ("ProviderCredentials/Secret", "AwsSolutions-SMG4"),
+    *CREDIT_EXPORT_ACKS,
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
     # The centres' secrets' prefix: the cn stack knows its region, so CDK writes partition and region out.
     *{

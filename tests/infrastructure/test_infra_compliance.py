@@ -48,6 +48,8 @@ FUNCTION_SCOPES = (
     "Cockpit_Changes",
     "Cockpit_Training",
     "Credits",
+    "Credits_Export",
+    "Debriefs",
 )
 FUNCTION_ACKS = {
     (f"Functions/{name}/{part}", rule)
@@ -72,6 +74,14 @@ CENTRE_SECRETS_ACK = (
     f"secret:{c.STACK_NAME}/dispatch-centres/*]"
 )
 CENTRE_SECRET_HOLDERS = {"Dispatch_Centres", "Dispatch_Inbound", "Dispatch_Webhooks"}
+# The credits exports: the signing secret is not rotated on a schedule; the files under their prefix.
+CREDIT_EXPORT_ACKS = {
+    ("CreditExports/SigningSecret", "AwsSolutions-SMG4"),
+    (
+        "Functions/Credits_Export/Role",
+        "AwsSolutions-IAM5[Resource::<CreditExportsBucket.Arn>/credit-exports/*]",
+    ),
+}
 PUBLIC_METHOD_ACKS = {
     (f"Http/Api/Default{r.path}/{r.method}", rule)
     for r in ROUTES
@@ -122,6 +132,7 @@ EXPECTED_ACKS = {
     ("StatusWebhooks/StreamFailures", "AwsSolutions-SQS3"),  # the stream mappings' on-failure destination
     ("Cockpit/StreamFailures", "AwsSolutions-SQS3"),  # the same, for the cockpit summaries' mappings
     ("CheckinSecret/Secret", "AwsSolutions-SMG4"),
+    *CREDIT_EXPORT_ACKS,
     *{(f"Functions/{name}/Role", PHOTO_ACK) for name in PHOTO_SIGNERS},
     *{(f"Functions/{name}/Role", CENTRE_SECRETS_ACK) for name in CENTRE_SECRET_HOLDERS},
     *FUNCTION_ACKS,
@@ -131,7 +142,7 @@ EXPECTED_ACKS = {
 
 def rule_id(rule: str) -> str:
     """Rule ids name generated logical ids (ReportPhotosBucket2420706A): compare without the hash."""
-    return re.sub(r"<(ReportPhotosBucket|WebBucket)[0-9A-F]{8}\.Arn>", r"<\1.Arn>", rule)
+    return re.sub(r"<(ReportPhotosBucket|WebBucket|CreditExportsBucket)[0-9A-F]{8}\.Arn>", r"<\1.Arn>", rule)
 
 
 def acknowledgements(synthesized: Synthesized) -> Iterator[tuple[str, str, Any]]:

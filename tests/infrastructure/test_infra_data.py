@@ -25,6 +25,8 @@ from shared.dal.models.certification import (
     ExamScoreModel,
 )
 from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
+from shared.dal.models.credits import CreditExportModel
+from shared.dal.models.debriefs import DebriefModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
@@ -98,6 +100,7 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
         AlertModel: "AlertsTable",
         EventModel: "EventsTable",
         CreditModel: "CreditsTable",
+        CreditExportModel: "CreditExportsTable",
         ExaminerModel: "ExaminersTable",
         ExamModel: "ExamsTable",
         ExamScoreModel: "ExamScoresTable",
@@ -117,6 +120,7 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
         DeliveryModel: "DispatchDeliveriesTable",
         RescueSummaryModel: "RescueSummariesTable",  # the cockpit's: docs/cockpit.md
         DistrictModel: "DistrictsTable",
+        DebriefModel: "DebriefsTable",  # the debriefs after rescues: docs/volunteers.md
     }
     keys = {
         model: {
@@ -204,4 +208,5 @@ def test_ttl_tables_written_out(synthesized: Synthesized) -> None:
         AlertModel: "expires_at",  # a finished rescue's alerts and events: docs/privacy.md
         EventModel: "expires_at",
         DeliveryModel: "expires_at",  # a status webhook's log: the rescue records' retention
+        DebriefModel: "expires_at",  # a debrief: a year after it was written (docs/volunteers.md)
     }

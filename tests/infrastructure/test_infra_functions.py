@@ -27,6 +27,8 @@ from shared.dal.models.certification import (
     ExamScoreModel,
 )
 from shared.dal.models.cockpit import DistrictModel, RescueSummaryModel
+from shared.dal.models.credits import CreditExportModel
+from shared.dal.models.debriefs import DebriefModel
 from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
@@ -137,6 +139,7 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         GeoIndexModel: READ_WRITE,
         AedModel: READ_WRITE,
         SosKeyModel: READ_WRITE,  # wave 2's alert tallies and busy marks, once-only events
+        DebriefModel: READ_WRITE,  # the debrief invitations at the finish
     },
     "dispatch_centres": {DispatchCentreModel: READ_WRITE, DeliveryModel: READ_WRITE},  # + the webhooks' log
     # The status webhooks: the trigger reads no table (only its mappings read the streams); the runs read
@@ -190,6 +193,18 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
     # opt-in read (GetItem, BatchGetItem) and set (a conditional UpdateItem), never a responder put or
     # deleted.
     "credits": {CreditModel: READ, ResponderModel: READ_UPDATE},
+    # The debriefs: the responder's own, their accept (alert) and the close; the admins' call-back list.
+    "debriefs": {DebriefModel: READ_WRITE, AlertModel: READ, IncidentModel: READ, ResponderModel: READ},
+    # The credits exports and nominations (shared/dal/credits_export.py): the ledger read by month and each
+    # listed credit marked (a conditional UpdateItem, never a credit put or deleted); the export records;
+    # responders, certificates and incidents read.
+    "credits_export": {
+        CreditModel: READ_UPDATE,
+        CreditExportModel: READ_WRITE,
+        ResponderModel: READ,
+        CertificateModel: READ,
+        IncidentModel: READ,
+    },
 }
 # Beyond tables: SMS/push on "*", the dispatch-centre topic, and the rescue state machine.
 DIRECT_PUBLISH = {
@@ -259,6 +274,7 @@ WITH_INDEXES = {
     GeoIndexModel,
     IncidentModel,
     CreditModel,  # by month: the leaderboard
+    DebriefModel,  # the call-back list
     ExamScoreModel,
     CertificateModel,
     teaching.TrainingSessionModel,
@@ -515,6 +531,14 @@ def test_least_privilege(synthesized: Synthesized, name: str) -> None:
         secret = {"Ref": synthesized.logical_id("CheckinSecret/Secret/Resource")}
         expected_other["secretsmanager:GetSecretValue"] = [secret]
         expected_other["secretsmanager:DescribeSecret"] = [secret]
+    if name == "credits_export":  # the exports' files under their prefix, and their signing secret
+        bucket = synthesized.logical_id("CreditExports/Bucket/Resource")
+        files = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{c.CREDIT_EXPORT_PREFIX}*"]]}
+        expected_other["s3:PutObject"] = [files]
+        expected_other["s3:GetObject"] = [files]
+        signing = {"Ref": synthesized.logical_id("CreditExports/SigningSecret/Resource")}
+        expected_other["secretsmanager:GetSecretValue"] = [signing]
+        expected_other["secretsmanager:DescribeSecret"] = [signing]
     if name in CENTRE_SECRETS:  # exactly the stack's prefix for centres' secrets, from its partition
         prefix = {
             "Fn::Join": [

@@ -137,9 +137,24 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", "/v1/responders/{responder_id}/leaderboard"): Rule(
         200, SIGNED_IN, {"admin": 403}, {"self": OK}, 404, private=True
     ),
+    # The credits export to the provincial platform and the annual nominations: admins only.
+    ("POST", "/v1/credits/exports"): Rule(201, _only("admin")),
+    ("GET", "/v1/credits/exports"): Rule(200, _only("admin")),
+    ("GET", "/v1/credits/exports/{export_id}"): Rule(200, _only("admin")),
+    ("GET", "/v1/credits/nominations"): Rule(200, _only("admin")),
     ("GET", "/v1/incidents/{incident_id}/timeline"): Rule(
         200, SIGNED_IN, {"dispatcher": OK, "admin": OK}, {"alerted": OK, "accepted": OK}, 404, private=True
     ),
+    # The debrief after a rescue: only a responder who accepted the (closed) incident submits and reads
+    # their own, nobody else's (staff included: 404); admins list the call-backs and mark one done.
+    ("PUT", "/v1/incidents/{incident_id}/debrief"): Rule(
+        200, SIGNED_IN, {}, {"alerted": 404, "accepted": OK}, 404, private=True
+    ),
+    ("GET", "/v1/incidents/{incident_id}/debrief"): Rule(
+        200, SIGNED_IN, {}, {"alerted": 404, "accepted": OK}, 404, private=True
+    ),
+    ("GET", "/v1/debriefs"): Rule(200, _only("admin")),
+    ("POST", "/v1/debriefs/{incident_id}/{responder_id}/call-done"): Rule(200, _only("admin")),
     # The 120 link: only an admin registers a dispatch centre (its calls are signed, not by role).
     ("PUT", "/v1/dispatch/centres/{centre_id}"): Rule(200, _only("admin")),
     # ... and lists what was sent to it, and replays one (the webhooks' log names no person).
@@ -587,6 +602,27 @@ def _(w: World, c: Case) -> Call:
     return _responder_call(w, c, "/leaderboard", {"opt_in": True})
 
 
+@probe("POST", "/v1/credits/exports")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/credits/exports", {"period": "2026-01"})
+
+
+@probe("GET", "/v1/credits/exports")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/credits/exports")
+
+
+@probe("GET", "/v1/credits/exports/{export_id}")
+def _(w: World, c: Case) -> Call:
+    made = w.ok("POST", "/v1/credits/exports", {"period": "2026-01"}, **ADMIN)
+    return Call(f"/v1/credits/exports/{made['export_id']}")
+
+
+@probe("GET", "/v1/credits/nominations")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/credits/nominations", query={"year": "2026"})
+
+
 @probe("POST", "/v1/aeds/coverage/week")
 def _(w: World, c: Case) -> Call:
     return Call("/v1/aeds/coverage/week", {"area": _SQUARE, "grid_m": 500})
@@ -791,6 +827,44 @@ def _(w: World, c: Case) -> Call:
 @probe("GET", "/v1/certificates/{certificate_no}/document")
 def _(w: World, c: Case) -> Call:
     return Call(f"/v1/certificates/{w.certificate(w.owner(c, 'holder'))}/document")
+
+
+DEBRIEF = {"did": ["cpr"], "ies6": [1, 0, 2, 1, 0, 1], "call_me": True}
+
+
+def _closed_incident(w: World, c: Case) -> str:
+    """As World.incident, then closed (a debrief opens at the close)."""
+    incident_id = w.incident(c)
+    assert wiring.incidents().close(incident_id, "rosc", datetime.now(UTC)) is not None
+    return incident_id
+
+
+def _debrief_call(w: World, c: Case, body: Any = None) -> Call:
+    incident_id = _closed_incident(w, c)
+    return Call(f"/v1/incidents/{incident_id}/debrief", body, missing=f"/v1/incidents/{new_id()}/debrief")
+
+
+@probe("PUT", "/v1/incidents/{incident_id}/debrief")
+def _(w: World, c: Case) -> Call:
+    return _debrief_call(w, c, DEBRIEF)
+
+
+@probe("GET", "/v1/incidents/{incident_id}/debrief")
+def _(w: World, c: Case) -> Call:
+    return _debrief_call(w, c)
+
+
+@probe("GET", "/v1/debriefs")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/debriefs", query={"needs_call": "true", "limit": 5})
+
+
+@probe("POST", "/v1/debriefs/{incident_id}/{responder_id}/call-done")
+def _(w: World, c: Case) -> Call:
+    asker = w.other()
+    incident_id = _closed_incident(w, Case(None, "accepted", asker))
+    w.ok("PUT", f"/v1/incidents/{incident_id}/debrief", DEBRIEF, sub=asker)
+    return Call(f"/v1/debriefs/{incident_id}/{asker}/call-done", {})
 
 
 # --- the tests -------------------------------------------------------------------------------------

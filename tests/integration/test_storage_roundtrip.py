@@ -35,6 +35,8 @@ from shared.dal.certification import (
     DynamoResponderCertificates,
 )
 from shared.dal.cockpit import DynamoDistricts, DynamoRescueSummaries
+from shared.dal.credits_export import DynamoExportRecords  # noqa: F401 - declares the export's mapper
+from shared.dal.debriefs import DynamoDebriefs  # noqa: F401 - declares the debrief's mapper
 from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
 from shared.dal.dispatch_deliveries import DynamoDeliveryLog
 from shared.dal.geo_index import DynamoGeoIndex

@@ -23,6 +23,7 @@ CAPABILITIES = (
     "health",
     "cockpit",
     "credits",  # the credits ledger's views: the opt-in leaderboard (the ledger itself is written by rescue)
+    "debriefs",  # the debrief after a rescue: invitations, answers, the admins' call-back list
 )
 # What several capabilities share, per layer: mechanisms, not capabilities.
 SHARED = {
@@ -35,8 +36,9 @@ SHARED = {
     # Webhooks: the signed POSTs and their queues (the 120 link's status webhooks; any later webhook's too).
     "shared/messaging": {"sns", "channels", "alibaba_sms", "tencent_sms", "jpush", "providers", "webhooks"},
     # web: the pages every capability has a face on (S3 + CloudFront), not one capability's
+    # secrets: the generated keys several capabilities hold (the check-in codes', the credits exports')
     "infra/constructs": {
-        *("alarms", "api", "data", "functions", "identity", "notifications", "schedules", "web"),
+        *("alarms", "api", "data", "functions", "identity", "notifications", "schedules", "secrets", "web"),
     },
 }
 LAYERS = ("functions", *SHARED)

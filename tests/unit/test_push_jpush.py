@@ -14,6 +14,7 @@ import requests
 from local_runtime.providers import LOG, Serving
 from local_runtime.providers.jpush import JpushStandIn, start
 from shared.logic.messages import Text
+from shared.logic.ports import DeviceRefused
 from shared.messaging import jpush as jpush_adapter
 from shared.messaging.channels import JPUSH_PREFIX, ChannelBusy, ChannelRefused
 from shared.messaging.jpush import JpushPush, JpushRegistry
@@ -210,8 +211,9 @@ def test_a_registered_install_can_be_pushed_to(
     "token",
     ["", "short", "1104a8979278ae64e75/../push", "1104a8979278 ae64e75", "极光1104a8979278ae64e75", "a" * 65],
 )
-def test_a_garbage_registration_id_is_a_value_error(registry: JpushRegistry, token: str) -> None:
-    with pytest.raises(ValueError):
+def test_a_garbage_registration_id_is_refused_as_the_apps_fault(registry: JpushRegistry, token: str) -> None:
+    # DeviceRefused: the API answers 422 (shared.logic.responders.register_device), not a 500
+    with pytest.raises(DeviceRefused, match="8 to 64 letters and digits"):
         registry.endpoint("android", token, "01J" + secrets.token_hex(8).upper())
 
 

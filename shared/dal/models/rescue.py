@@ -204,3 +204,6 @@ class CreditModel(Model):
     # on credits written before it existed, which the leaderboard then does not count.
     month = UnicodeAttribute(null=True)
     by_month = CreditsByMonthIndex()
+    # The export to the provincial public-credit platform that listed it (shared/logic/credits_export.py):
+    # set once, conditionally, so no export lists a credit another one listed.
+    exported_in = UnicodeAttribute(null=True)

@@ -34,6 +34,11 @@ def stand_down_text(incident: Incident) -> Text:
     return Text("rescue_stand_down", {"incident": incident.incident_id})
 
 
+def debrief_text(incident: Incident) -> Text:
+    """The invitation to the debrief after the close (shared/logic/debriefs.py)."""
+    return Text("rescue_debrief", {"incident": incident.incident_id})
+
+
 def reroute_text(incident: Incident, alert: Alert) -> Text:
     option = option_of(incident, alert.aed_id)
     if option is None:
@@ -73,6 +78,8 @@ def deliver(
             if kind == "alert"
             else reroute_text(incident, alert)
             if kind == "reroute"
+            else debrief_text(incident)
+            if kind == "debrief"
             else stand_down_text(incident)
         )
         try:
