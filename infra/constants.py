@@ -39,6 +39,7 @@ from shared.dal.models.teaching import (
     TheoryProgressModel,
     TrainingSessionModel,
 )
+from shared.dal.models.teams import TeamModel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,6 +88,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("RescueSummariesTable", RescueSummaryModel, "RESCUE_SUMMARIES_TABLE"),
     TableSpec("DistrictsTable", DistrictModel, "DISTRICTS_TABLE"),
     TableSpec("DebriefsTable", DebriefModel, "DEBRIEFS_TABLE"),
+    TableSpec("TeamsTable", TeamModel, "TEAMS_TABLE"),
 )
 
 # How a function may use a table (infra/constructs/data.py turns each into IAM actions):
@@ -422,6 +424,18 @@ FUNCTION_GRANTS: dict[str, FunctionGrants] = {
         },
         credit_exports=True,
     ),
+    # Rescue teams and E-stations (shared/logic/teams.py): the teams; their circles in the geo index; the
+    # responders named as members and the E-station's AED, read by key; the members' alerts by team (the
+    # alerts' by-team index) for the leader.
+    "teams": FunctionGrants(
+        tables={
+            TeamModel: READ_WRITE,
+            GeoIndexModel: READ_WRITE,
+            ResponderModel: READ,
+            AedModel: READ,
+            AlertModel: READ,
+        },
+    ),
 }
 
 # The credits exports' files (infra/constructs/credits.py): the key prefix shared.logic.credits_export
@@ -513,6 +527,11 @@ PUBLIC_ROUTE_REASONS: dict[str, str] = {
     "GET /v1/aeds": (
         "The public AED map: anyone near a collapse must find an AED without an account; AED locations "
         "are public information the Red Cross publishes."
+    ),
+    "GET /v1/estations": (
+        "The public map's E-stations (救护E站): sites with an AED and trained staff, shown beside the AEDs "
+        "so anyone near a collapse can find one without an account. Name, address, hours and AED only: "
+        "never who its staff are."
     ),
     "GET /v1/aeds/nearby": (
         "Nearest-AED search for bystanders without an account during an emergency; returns only public "

@@ -229,6 +229,9 @@ def start() -> EmbeddedAws:
     from local_runtime import dynamodb_keys
 
     dynamodb_keys.install()  # Queries from sorted keys, transactions undone by item: no table read whole
+    from local_runtime import dynamodb_expressions
+
+    dynamodb_expressions.install()  # each condition and update expression text parsed once
     _stop_executions_as_step_functions_does()
     _parse_each_definition_once()
     _list_handler_methods_once()

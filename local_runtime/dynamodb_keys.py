@@ -29,6 +29,13 @@ Replies: moto's generic JSON serializer walks the botocore model for every attri
 members of AttributeValue, each looked up through its attribute picker). Here an AttributeValue of
 DynamoDB or DynamoDB Streams is written as that walk writes it, in one step; anything unusual (not one
 known type) goes the generic way. The same JSON out.
+
+Per item of a Query's reply, moto also sizes each candidate three times (the narrowing once, its paging
+twice), deep-copies each match, then (with a projection: the index's KEYS_ONLY or INCLUDE, or a
+ProjectionExpression) builds a fresh Item from the copy, whose LimitedSizeDict re-sums the whole item at
+every attribute. Here, within a Query, a candidate is sized once (no write runs during a request); a match
+that a projection rebuilds is copied but for its attributes (the projection reads them and shares none of
+them); and the projected Item's size check sums as it goes: the same limit, the same error.
 """
 
 from __future__ import annotations
@@ -38,12 +45,15 @@ import copy
 import re
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, cast
 
 from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend, dynamo_type
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
+from moto.dynamodb.models.utilities import bytesize
 
 _ATTR = "_rescue_nearby_sorted_keys"
 # moto refuses items over ~405 KB (LimitedSizeDict). The candidates stop one item past the sort-key
@@ -292,9 +302,21 @@ def project(self: Item, projection_expressions: list[list[str]]) -> Item:
     moto's find_nested_key reads, of the item's plain JSON, the key the path's first element names or,
     if that element ends in [n], the key before it: nothing else. So each path gets a dict of just
     those (at most two) attributes, deserialized from a fresh to_regular_json() as Item.to_regular_json
-    does; what follows (find_nested_key, merge_dicts, serialize, the new Item) is moto's code."""
-    result: dict[str, Any] = {}
+    does; what follows (find_nested_key, merge_dicts, serialize) is moto's code. Paths that each name
+    one top-level attribute, none twice (the geo index's, every ProjectionExpression the functions
+    send), take the same steps per attribute, with moto's (de)serializer's own per-type steps."""
     attrs = self.attrs
+    tops = [expr[0] for expr in projection_expressions]
+    if (
+        all(len(expr) == 1 for expr in projection_expressions)
+        and len(set(tops)) == len(tops)
+        and not any(_LIST_ELEMENT.match(top) for top in tops)
+    ):
+        # Top-level attributes, each named once: find_nested_key hands each value over as it is, and
+        # merge_dicts sets it; so each attribute goes its own way through (de)serializing, in moto's order
+        plain = {top: _deserialized(attrs[top]) for top in tops if top in attrs}
+        return new_item(self.hash_key, self.range_key, {k: _serialized(v) for k, v in plain.items()})
+    result: dict[str, Any] = {}
     for expr in projection_expressions:
         first = expr[0]
         names = [first]
@@ -307,11 +329,93 @@ def project(self: Item, projection_expressions: list[list[str]]) -> Item:
             if name in attrs
         }
         dynamo_type.merge_dicts(result, dynamo_type.find_nested_key(expr, regular))
-    return Item(
-        hash_key=self.hash_key,
-        range_key=self.range_key,
-        attrs=cast(dict[str, Any], dynamo_type.serializer.serialize(result)["M"]),
-    )
+    return new_item(self.hash_key, self.range_key, cast(dict[str, Any], _SERIALIZER.serialize(result)["M"]))
+
+
+# moto's own (boto3's TypeSerializer and TypeDeserializer), with their private per-type steps
+_SERIALIZER: Any = dynamo_type.serializer
+_DESERIALIZER: Any = dynamo_type.deserializer
+
+
+def _deserialized(typed: DynamoType) -> Any:
+    """deserializer.deserialize(typed.to_regular_json()), directly for a string, number, bool, null, and
+    maps and lists of DynamoTypes (whose to_regular_json turns each element, which deserialize turns in
+    the same order); sets and binaries go moto's way."""
+    kind, value = typed.type, typed.value
+    if (kind == "S" and type(value) is str) or (kind == "BOOL" and type(value) is bool):
+        return value
+    if kind == "N" and type(value) is str:
+        return _DESERIALIZER._deserialize_n(value)
+    if kind == "NULL":
+        return None
+    if kind == "M" and type(value) is dict and all(type(v) is DynamoType for v in value.values()):
+        return {k: _deserialized(v) for k, v in value.items()}
+    if kind == "L" and type(value) is list and all(type(v) is DynamoType for v in value):
+        return [_deserialized(v) for v in value]
+    return _DESERIALIZER.deserialize(typed.to_regular_json())
+
+
+def _serialized(value: Any) -> dict[str, Any]:
+    """serializer.serialize(value), directly for a str, bool, None, Decimal, dict or list (the types its
+    _get_dynamodb_type tells apart first); anything else goes its way."""
+    if type(value) is str:
+        return {"S": value}
+    if type(value) is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if type(value) is Decimal:
+        return {"N": _SERIALIZER._serialize_n(value)}
+    if type(value) is dict:
+        return {"M": {k: _serialized(v) for k, v in value.items()}}
+    if type(value) is list:
+        return {"L": [_serialized(v) for v in value]}
+    return _SERIALIZER.serialize(value)  # type: ignore[no-any-return]
+
+
+_ITEM_LIMIT = 405000  # moto's LimitedSizeDict: an item over this many bytes raises ItemSizeTooLarge
+
+
+def new_item(hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> Item:
+    """``Item(hash_key, range_key, attrs)`` as moto's Item.__init__ makes it. Its LimitedSizeDict sums the
+    sizes of every key and value held at each insert (quadratic); here the sum runs as the keys go in:
+    the same sums, so the same ItemSizeTooLarge at the same attribute."""
+    item = cast(Item, Item.__new__(Item))  # moto's BaseModel.__new__: tracked as moto tracks each Item
+    item.hash_key = hash_key
+    item.range_key = range_key
+    held = LimitedSizeDict()
+    total = 0
+    for key, value in attrs.items():
+        typed = DynamoType(value)
+        size = bytesize(key) + typed.size()
+        if total + size > _ITEM_LIMIT:
+            raise ItemSizeTooLarge
+        dict.__setitem__(held, key, typed)
+        total += size
+    item.attrs = held
+    return item
+
+
+class _InQuery(threading.local):
+    """Within one Query on this thread: the candidates' sizes, and whether its matches are projected."""
+
+    sizes: dict[int, tuple[Item, int]] | None = None
+    projected = False
+
+
+_QUERY = _InQuery()
+
+
+def _projected(table: Table, index_name: str | None, projection_expressions: list[list[str]] | None) -> bool:
+    """Whether moto's Query rebuilds every match through Item.project (then a match's attributes are
+    only read: by the index's projection, the filter and the ProjectionExpression)."""
+    if projection_expressions:
+        return True
+    if not index_name:
+        return False
+    index = {i.name: i for i in table.all_indexes()}.get(index_name)
+    projection = getattr(index, "projection", None) or {}
+    return projection.get("ProjectionType") in ("KEYS_ONLY", "INCLUDE")
 
 
 class _Unusual(Exception):
@@ -383,18 +487,24 @@ def install() -> None:
         **filter_kwargs: Any,
     ) -> tuple[list[Item], int, dict[str, Any] | None]:
         args = (hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward)
-        found = candidates(self, *args, index_name, hash_key_conditions, range_key_conditions, filter_kwargs)
-        return query(  # type: ignore[no-any-return]
-            self if found is None else cast(Table, _Candidates(self, found)),
-            *args,
-            projection_expressions,
-            index_name,
-            consistent_read,
-            filter_expression,
-            hash_key_conditions=hash_key_conditions,
-            range_key_conditions=range_key_conditions,
-            **filter_kwargs,
-        )
+        _QUERY.sizes, _QUERY.projected = {}, _projected(self, index_name, projection_expressions)
+        try:
+            found = candidates(
+                self, *args, index_name, hash_key_conditions, range_key_conditions, filter_kwargs
+            )
+            return query(  # type: ignore[no-any-return]
+                self if found is None else cast(Table, _Candidates(self, found)),
+                *args,
+                projection_expressions,
+                index_name,
+                consistent_read,
+                filter_expression,
+                hash_key_conditions=hash_key_conditions,
+                range_key_conditions=range_key_conditions,
+                **filter_kwargs,
+            )
+        finally:
+            _QUERY.sizes, _QUERY.projected = None, False
 
     def put(self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -463,6 +573,32 @@ def install() -> None:
     _patch(DynamoDBBackend, "update_item", update)
     _patch(DynamoDBBackend, "transact_write_items", transact)
     _patch(Item, "project", project)
+
+    item_size, deepcopy_item = Item.size, Item.__deepcopy__
+
+    def sized_once(self: Item) -> int:
+        sizes = _QUERY.sizes
+        if sizes is None:
+            return item_size(self)
+        known = sizes.get(id(self))
+        if known is None or known[0] is not self:  # (the item kept alive with its size: no id reused)
+            known = sizes[id(self)] = (self, item_size(self))
+        return known[1]
+
+    def copied(self: Item, memo: dict[int, Any]) -> Item:
+        if not _QUERY.projected:
+            return deepcopy_item(self, memo)  # type: ignore[no-any-return]
+        # Item.__deepcopy__ but for the attributes: the projection that follows reads them, copies
+        # what it keeps, and hands out none of them
+        light = cast(Item, Item.__new__(Item))
+        memo[id(self)] = light
+        light.hash_key = copy.deepcopy(self.hash_key, memo)
+        light.range_key = copy.deepcopy(self.range_key, memo)
+        light.attrs = self.attrs
+        return light
+
+    _patch(Item, "size", sized_once)
+    _patch(Item, "__deepcopy__", copied)
 
     structure = BaseJSONSerializer._serialize_type_structure
 

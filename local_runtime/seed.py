@@ -1,8 +1,8 @@
 """A synthetic Hangzhou demo: responders spread over the urban districts, most on duty, some with
 lapsed certificates, and AEDs at typical venues with typical opening hours, plus a few open round the
 clock by every place the README, the banner and `make demo` send a newcomer to, so that their searches
-find an AED at 3 a.m. too. Every name says it is demo data. Seeded through the same logic the API uses,
-so the data obeys the same rules."""
+find an AED at 3 a.m. too, and a demo E-station (救护E站) at one of those by 上城区's centre. Every name
+says it is demo data. Seeded through the same logic the API uses, so the data obeys the same rules."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from shared.dal.responders import DynamoResponders
 from shared.identity import Caller
 from shared.logic import aed_registry as aed_logic
 from shared.logic import responders as responder_logic
+from shared.logic.ports import Aed
+from shared.logic.teams import Team
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,18 @@ ROUND_THE_CLOCK = (
     ("shangcheng", "24小时药房 24-hour pharmacy", "收银台旁 by the till", -300, 120),
     ("shangcheng", "酒店 hotel", "前台 front desk", 330, 260),
 )
+# The demo's E-station (救护E站, shared/logic/teams.py): at this round-the-clock AED by this demo point,
+# staffed by the on-duty demo volunteers nearest it (chosen after every random draw: the seeded city, and
+# `make demo`'s rescue by in77 about 1.5 km away, stay as they were). It covers 300 m around its site.
+DEMO_ESTATION = {
+    "point": "shangcheng",
+    "venue": "24小时药房 24-hour pharmacy",
+    "name": "演示救护E站 Demo E-station · 上城区",
+    "organisation": "演示 Demo 上城区红十字会 Shangcheng Red Cross",
+    "address": "上城区 Shangcheng · 24小时药房旁（演示地址 demo address）",
+    "opening_hours": "Mo-Su 08:00-20:00",
+}
+ESTATION_STAFF = 3  # the leader among them
 
 
 RESPONDERS = 320
@@ -103,6 +117,7 @@ class DemoData:
     aeds: int
     now: datetime
     rng_seed: int
+    estation_id: str | None = None
 
 
 def seed(rng_seed: int = 20261130) -> DemoData:
@@ -141,11 +156,20 @@ def seed(rng_seed: int = 20261130) -> DemoData:
     drawn = AEDS - len(ROUND_THE_CLOCK)
     aeds = [_drawn_aed(rng, n) for n in range(1, drawn + 1)]
     aeds += [_round_the_clock_aed(n, *aed) for n, aed in enumerate(ROUND_THE_CLOCK, start=drawn + 1)]
-    for fields in aeds:
+    created = [
         aed_logic.create_aed(aed_repo, geo, replace(fields, manager_id=DEMO_AED_MANAGER), now)
+        for fields in aeds
+    ]
     seed_districts(now)
+    station = seed_estation(on_duty, created[drawn:], now)
     return DemoData(
-        on_duty=on_duty, responders=RESPONDERS, lapsed=lapsed, aeds=len(aeds), now=now, rng_seed=rng_seed
+        on_duty=on_duty,
+        responders=RESPONDERS,
+        lapsed=lapsed,
+        aeds=len(aeds),
+        now=now,
+        rng_seed=rng_seed,
+        estation_id=station.team_id,
     )
 
 
@@ -208,6 +232,43 @@ def _round_the_clock_aed(
         placement=placement,
         opening_hours="24/7",
         status="ok",
+    )
+
+
+def seed_estation(on_duty: list[tuple[str, float, float]], round_the_clock: list[Aed], now: datetime) -> Team:
+    """The demo's E-station (DEMO_ESTATION), made as an admin's POST /v1/teams makes one (indexed for the
+    public map and for an SOS within its 300 m). ``round_the_clock``: the ROUND_THE_CLOCK AEDs as created,
+    in order. No random draw: its staff are the on-duty volunteers nearest its site, nearest leading."""
+    from shared import wiring
+    from shared.geo.distance import haversine_m
+    from shared.logic import teams
+
+    at = next(
+        n
+        for n, (point, venue, *_) in enumerate(ROUND_THE_CLOCK)
+        if (point, venue) == (DEMO_ESTATION["point"], DEMO_ESTATION["venue"])
+    )
+    aed = round_the_clock[at]
+    staff = sorted(on_duty, key=lambda r: (haversine_m(aed.lat, aed.lng, r[1], r[2]), r[0]))[:ESTATION_STAFF]
+    return teams.create(
+        wiring.teams(),
+        wiring.contacts(),
+        wiring.aeds(),
+        wiring.geo_index(),
+        Caller(sub="demo-admin", roles=frozenset({"admin"})),
+        teams.TeamFields(
+            kind=teams.ESTATION,
+            name=DEMO_ESTATION["name"],
+            organisation=DEMO_ESTATION["organisation"],
+            leader_id=staff[0][0],
+            member_ids=[rid for rid, _, _ in staff],
+            opening_hours=DEMO_ESTATION["opening_hours"],
+            lat=aed.lat,
+            lng=aed.lng,
+            address=DEMO_ESTATION["address"],
+            aed_id=aed.aed_id,
+        ),
+        now,
     )
 
 

@@ -45,6 +45,8 @@ class Settings:
     districts_table: str = setting("DISTRICTS_TABLE", "rescue-nearby-districts")
     # The debriefs after rescues (shared/logic/debriefs.py): invitations, answers, the call-back list.
     debriefs_table: str = setting("DEBRIEFS_TABLE", "rescue-nearby-debriefs")
+    # Rescue teams and E-stations (shared/logic/teams.py).
+    teams_table: str = setting("TEAMS_TABLE", "rescue-nearby-teams")
     aeds_table: str = setting("AEDS_TABLE", "rescue-nearby-aeds")
     geo_table: str = setting("GEO_INDEX_TABLE", "rescue-nearby-geo-index")
     incidents_table: str = setting("INCIDENTS_TABLE", "rescue-nearby-incidents")

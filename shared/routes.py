@@ -151,6 +151,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/incidents/{incident_id}/debrief", "debriefs", SIGNED_IN),
     Route("GET", "/v1/debriefs", "debriefs", frozenset({"admin"})),
     Route("POST", "/v1/debriefs/{incident_id}/{responder_id}/call-done", "debriefs", frozenset({"admin"})),
+    # Rescue teams and E-stations (docs/volunteers.md): admins manage them, a leader the members and hours
+    # (the logic decides), the leader reads the team's responses; the public map reads the E-stations.
+    Route("POST", "/v1/teams", "teams", frozenset({"admin"})),
+    Route("GET", "/v1/teams", "teams", frozenset({"admin"})),
+    Route("GET", "/v1/teams/{team_id}", "teams", SIGNED_IN),
+    Route("PATCH", "/v1/teams/{team_id}", "teams", SIGNED_IN),
+    Route("DELETE", "/v1/teams/{team_id}", "teams", frozenset({"admin"})),
+    Route("GET", "/v1/teams/{team_id}/responses", "teams", SIGNED_IN),
+    Route("GET", "/v1/estations", "teams", None),
 )
 
 # Functions no route reaches: the rescue workflow's steps (invoked by Step Functions).

@@ -50,14 +50,15 @@ if TYPE_CHECKING:
         S3ExportFiles,
         SecretsManagerSigner,
     )
-    from shared.dal.debriefs import DynamoDebriefContacts, DynamoDebriefs
+    from shared.dal.debriefs import DynamoDebriefs
     from shared.dal.dispatch import DynamoCentreKeys, DynamoDispatchCentres
     from shared.dal.dispatch_deliveries import DynamoDeliveryLog
     from shared.dal.dispatch_secrets import SecretsManagerCentreSecrets
     from shared.dal.geo_index import DynamoGeoIndex
     from shared.dal.rescue import GeoAedClaims
-    from shared.dal.responders import DynamoResponders
+    from shared.dal.responders import DynamoContacts, DynamoResponders
     from shared.dal.teaching import DynamoTeaching, DynamoTrainingRecords
+    from shared.dal.teams import DynamoTeams
     from shared.logic.aed_faults import AedFaults
     from shared.logic.credits_export import ExportPorts
     from shared.logic.ports import PushRegistry, TextMessages
@@ -639,7 +640,15 @@ def debriefs() -> DynamoDebriefs:
 
 
 @_store
-def debrief_contacts() -> DynamoDebriefContacts:
-    from shared.dal.debriefs import DynamoDebriefContacts
+def teams() -> DynamoTeams:
+    from shared.dal.teams import DynamoTeams
 
-    return DynamoDebriefContacts()
+    return DynamoTeams()
+
+
+@_store
+def contacts() -> DynamoContacts:
+    """Responders' names and phones by key: whom an admin calls back, a team's roster."""
+    from shared.dal.responders import DynamoContacts
+
+    return DynamoContacts()

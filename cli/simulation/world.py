@@ -85,6 +85,30 @@ class SimulatedGeo:
     def in_box(self, kind: str, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> list[Hit]:
         raise NotImplementedError("the dispatch rules search by radius only")
 
+    def positions(
+        self, kind: str, entity_ids: Collection[str], lat: float, lng: float, now_epoch: int
+    ) -> list[Hit]:
+        """By id (a team's members: the synthetic city has no teams, so an SOS never asks)."""
+        wanted = set(entity_ids)
+        if kind == RESPONDER:
+            day, hour = hour_of(now_epoch - self._start)
+            found = {
+                responder.responder_id: Hit(
+                    responder.responder_id,
+                    where.lat,
+                    where.lng,
+                    haversine_m(lat, lng, where.lat, where.lng),
+                    {},
+                )
+                for placed in self._by_cell.values()
+                for responder, where in placed
+                if responder.responder_id in wanted
+                and responder.at(day, hour) == where
+                and responder.on_duty(day, hour)
+            }
+            return sorted(found.values(), key=lambda h: (h.distance_m, h.entity_id))
+        return [h for h in self.nearby(kind, lat, lng, float("inf"), now_epoch) if h.entity_id in wanted]
+
     def set_claim(self, aed_id: str, incident_id: str | None) -> bool:
         """The DAL's AED claim: set only when unclaimed (or released by its incident)."""
         with self._lock:

@@ -22,7 +22,7 @@ from shared.api.aed_registry import (
 )
 from shared.api.aed_upkeep import ExpiryOut, UpkeepOut
 from shared.api.http import CREATED_RESPONSES, ERROR_RESPONSES, create_app, current_caller, entry_point
-from shared.api.params import CrsQ, LatQ, LimitQ, LngQ, RadiusQ, TokenQ, aware
+from shared.api.params import BboxQ, CrsQ, LatQ, LimitQ, LngQ, RadiusQ, TokenQ, aware, parse_bbox
 from shared.config import settings
 from shared.errors import NotFound, ValidationFailed
 from shared.geo.datum import to_wgs84
@@ -100,15 +100,6 @@ def nearby(
     return NearbyAeds(items=items, next_token=page.next_token)
 
 
-BboxQ = Annotated[
-    str,
-    Query(
-        pattern=r"^\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*$",
-        description="minLng,minLat,maxLng,maxLat; at most 1 degree a side",
-    ),
-]
-
-
 @app.get("/v1/aeds", responses=ERROR_RESPONSES)
 def in_box(
     bbox: BboxQ,
@@ -116,14 +107,7 @@ def in_box(
         datetime | None, Query(description="ISO 8601 with offset; the instant `state` is for (default now)")
     ] = None,
 ) -> FeatureCollection:
-    try:
-        min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
-    except ValueError as error:
-        raise ValidationFailed("bbox: four numbers, minLng,minLat,maxLng,maxLat") from error
-    if not (
-        -180 <= min_lng <= 180 and -180 <= max_lng <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90
-    ):
-        raise ValidationFailed("bbox: coordinates out of range")
+    min_lng, min_lat, max_lng, max_lat = parse_bbox(bbox)
     hits = logic.aeds_in_box(wiring.geo_index(), min_lng, min_lat, max_lng, max_lat)
     instant = aware(at, datetime.now(UTC))
     features = [

@@ -84,7 +84,7 @@ def read(incident_id: IncidentId) -> DebriefOut:
 def call_list(needs_call: NeedsCallQ, limit: LimitQ = 20, next_token: TokenQ = None) -> CallRequestList:
     if not needs_call:
         raise ValidationFailed("needs_call: only true is listed (the debriefs that need a call not yet done)")
-    page = logic.call_list(wiring.debriefs(), wiring.debrief_contacts(), limit, next_token)
+    page = logic.call_list(wiring.debriefs(), wiring.contacts(), limit, next_token)
     return CallRequestList(
         items=[
             CallRequestOut(

@@ -16,6 +16,13 @@ LngQ = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, description=
 RadiusQ = Annotated[float, Query(ge=0, le=5000, allow_inf_nan=False, description="metres, at most 5000")]
 LimitQ = Annotated[int, Query(ge=1, le=100, description="page size, at most 100")]
 TokenQ = Annotated[str | None, Query(max_length=20, description="from the previous page")]
+BboxQ = Annotated[
+    str,
+    Query(
+        pattern=r"^\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*$",
+        description="minLng,minLat,maxLng,maxLat; at most 1 degree a side",
+    ),
+]
 CrsQ = Annotated[str | None, Query(pattern="^(wgs84|gcj02)$", description="datum of lat/lng")]
 
 SosIdempotencyKey = Annotated[
@@ -56,3 +63,16 @@ def aware(at: datetime | None, now: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValidationFailed("at: must carry a UTC offset, e.g. 2026-11-30T09:00:00+08:00")
     return at.astimezone(UTC)
+
+
+def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
+    """A map's box as BboxQ takes it: minLng, minLat, maxLng, maxLat, each within range."""
+    try:
+        min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
+    except ValueError as error:
+        raise ValidationFailed("bbox: four numbers, minLng,minLat,maxLng,maxLat") from error
+    if not (
+        -180 <= min_lng <= 180 and -180 <= max_lng <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90
+    ):
+        raise ValidationFailed("bbox: coordinates out of range")
+    return min_lng, min_lat, max_lng, max_lat

@@ -77,6 +77,9 @@ class AlertView(BaseModel):
     role: str | None = None
     distance_m: float
     aed_id: str | None = None
+    team_id: str | None = Field(
+        default=None, description="Alerted with wave 1 as a member of this team or E-station (/v1/teams/{id})"
+    )
 
 
 class EventView(BaseModel):

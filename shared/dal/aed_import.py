@@ -112,3 +112,8 @@ class BatchedGeoIndex:
 
     def in_box(self, kind: str, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> list[Hit]:
         return self.geo.in_box(kind, min_lng, min_lat, max_lng, max_lat)
+
+    def positions(
+        self, kind: str, entity_ids: Collection[str], lat: float, lng: float, now_epoch: int
+    ) -> list[Hit]:
+        return self.geo.positions(kind, entity_ids, lat, lng, now_epoch)

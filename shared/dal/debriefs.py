@@ -3,19 +3,16 @@ conditional write, and the admins' call-back list one Query on a sparse index.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
 from shared.dal.conditions import conditionally
 from shared.dal.mapping import from_model, stored, update_actions
 from shared.dal.models.debriefs import CALL_WAITING, DebriefModel, DebriefsByCallQueueIndex
-from shared.dal.models.responders import ResponderModel
-from shared.dal.paging import NOT_OURS, page_token, read_token
+from shared.dal.paging import NOT_OURS, one_page, read_token
 from shared.errors import ValidationFailed
-from shared.logic.debriefs import DEBRIEF, CallPage, Contact, Debrief
+from shared.logic.debriefs import DEBRIEF, CallPage, Debrief
 
 stored(
     Debrief,
@@ -78,14 +75,7 @@ class DynamoDebriefs:
         results = DebriefModel.by_call_queue.query(
             CALL_WAITING, scan_index_forward=True, limit=limit + 1, last_evaluated_key=start
         )
-        items: list[Debrief] = []
-        last: dict[str, Any] | None = None
-        for model in results:
-            if len(items) == limit:
-                return CallPage(items, page_token(last or {}))
-            items.append(_listed(model))
-            last = results.last_evaluated_key
-        return CallPage(items, None)
+        return CallPage(*one_page(results, limit, _listed))
 
     def call_done(self, incident_id: str, responder_id: str, by: str, at: datetime) -> bool:
         return conditionally(
@@ -144,15 +134,4 @@ def _listed(model: DebriefModel) -> Debrief:
     )
 
 
-class DynamoDebriefContacts:
-    """Whom to call: the responders' names and phones, read by key (BatchGetItem)."""
-
-    def contacts(self, responder_ids: Sequence[str]) -> dict[str, Contact]:
-        unique = list(dict.fromkeys(responder_ids))
-        return {
-            m.responder_id: Contact(m.name, m.phone)
-            for m in ResponderModel.batch_get(unique, attributes_to_get=["responder_id", "name", "phone"])
-        }
-
-
-__all__ = ["DebriefsByCallQueueIndex", "DynamoDebriefContacts", "DynamoDebriefs"]
+__all__ = ["DebriefsByCallQueueIndex", "DynamoDebriefs"]

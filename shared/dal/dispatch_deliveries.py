@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 from shared.dal.conditions import conditionally
 from shared.dal.mapping import from_model, stored, to_model
 from shared.dal.models.dispatch import DeliveryModel
-from shared.dal.paging import NOT_OURS, page_token, read_token
+from shared.dal.paging import NOT_OURS, one_page, read_token
 from shared.errors import ValidationFailed
 from shared.logic.dispatch.outbound import Delivery, DeliveryPage
 from shared.logic.dispatch.status import webhook_id
@@ -81,14 +81,7 @@ class DynamoDeliveryLog:
         results = DeliveryModel.by_status.query(
             key, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
         )
-        items: list[Delivery] = []
-        last: dict[str, Any] | None = None
-        for model in results:
-            if len(items) == limit:
-                return DeliveryPage(items, page_token(last or {}))
-            items.append(from_model(Delivery, model))
-            last = results.last_evaluated_key
-        return DeliveryPage(items, None)
+        return DeliveryPage(*one_page(results, limit, lambda model: from_model(Delivery, model)))
 
 
 def _start_key(token: str, centre_status: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, cast
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from shared.dal.conditions import condition_failed
-from shared.dal.models.geo_index import COLUMN_INDEXES, GeoIndexModel, column_attribute
+from shared.dal.models.geo_index import COLUMN_INDEXES, GEO_PROJECTED, GeoIndexModel, column_attribute
 from shared.geo.cover import (
     INDEX_LEVELS,
     MAX_QUERIES,
@@ -25,10 +25,11 @@ from shared.geo.datum import storable
 from shared.geo.distance import haversine_m
 from shared.logic.ports import Hit
 
-# Queries of one search run side by side, and an SOS runs two searches at once (responders and AEDs,
-# up to 6 Queries each): fewer workers than that would push Queries into a second round. No search ever
-# issues more than MAX_QUERIES (shared/geo/cover.py), so one search cannot hold the pool for long.
-_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="geo-query")
+# Queries of one search run side by side, and an SOS runs three searches at once (responders, AEDs and
+# teams' circles, up to 6 Queries each) beside the open incidents' one: fewer workers than that would push
+# Queries into a second round (bench sos: 16 did). No search ever issues more than MAX_QUERIES
+# (shared/geo/cover.py), so one search cannot hold the pool for long.
+_POOL = ThreadPoolExecutor(max_workers=24, thread_name_prefix="geo-query")
 
 
 _KEEP_ATTEMPTS = 5
@@ -173,6 +174,22 @@ class DynamoGeoIndex:
     # The GeoIndex port of shared/logic/ports.py.
     def nearby(self, kind: str, lat: float, lng: float, radius_m: float, now_epoch: int) -> list[Hit]:
         return [_hit(h) for h in self.search(kind, lat, lng, radius_m, now_epoch=now_epoch).hits]
+
+    def positions(
+        self, kind: str, entity_ids: Collection[str], lat: float, lng: float, now_epoch: int
+    ) -> list[Hit]:
+        """By key (BatchGetItem, 100 keys a request), eventually consistent as a search's Queries are;
+        nothing lapsed at ``now_epoch``."""
+        keys = sorted({f"{kind}#{entity_id}" for entity_id in entity_ids})
+        found = []
+        for item in GeoIndexModel.batch_get(keys, attributes_to_get=GEO_PROJECTED):
+            if item.expires_at is not None and item.expires_at <= now_epoch:
+                continue
+            at_lat, at_lng = float(item.lat), float(item.lng)
+            attributes = cast(Any, item.attrs).as_dict() if item.attrs else {}
+            distance = haversine_m(lat, lng, at_lat, at_lng)
+            found.append(Hit(item.entity_id, at_lat, at_lng, distance, attributes))
+        return sorted(found, key=lambda h: (h.distance_m, h.entity_id))
 
     def in_box(
         self,

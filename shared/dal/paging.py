@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from shared.errors import ValidationFailed
 
 NOT_OURS = "next_token: not a token this API issued"
+
+T = TypeVar("T")
 
 
 def page_token(key: dict[str, Any]) -> str:
@@ -34,3 +37,18 @@ def read_token(token: str, keys: set[str]) -> dict[str, Any]:
     ):
         raise ValidationFailed(NOT_OURS)
     return key
+
+
+def one_page(results: Any, limit: int, convert: Callable[[Any], T]) -> tuple[list[T], str | None]:
+    """A page of a Query made with ``limit`` + 1 (the one more tells whether another page follows, so the
+    last page never comes back empty), converted item by item, and the next page's token (None: the
+    last page). ``results`` is pynamodb's ResultIterator: its last evaluated key, in the middle of a
+    page, is the keys of the item it last yielded."""
+    items: list[T] = []
+    last: dict[str, Any] | None = None
+    for model in results:
+        if len(items) == limit:
+            return items, page_token(last or {})
+        items.append(convert(model))
+        last = results.last_evaluated_key
+    return items, None

@@ -30,7 +30,7 @@ from shared.dal.models.rescue import (
     SosKeyModel,
 )
 from shared.dal.models.responders import ResponderModel
-from shared.dal.paging import NOT_OURS, page_token, read_token
+from shared.dal.paging import NOT_OURS, one_page, read_token
 from shared.errors import Conflict, ValidationFailed
 from shared.logic.concurrency import together
 from shared.logic.ports import AED_USABLE, CLAIM, Credit
@@ -358,14 +358,7 @@ class DynamoIncidents:
             limit=limit + 1,
             last_evaluated_key=start,
         )
-        items: list[IncidentSummary] = []
-        last: dict[str, Any] | None = None
-        for model in results:
-            if len(items) == limit:
-                return IncidentPage(items, page_token(last or {}))
-            items.append(from_model(IncidentSummary, model))
-            last = results.last_evaluated_key  # in the middle of a page: this very item's keys
-        return IncidentPage(items, None)
+        return IncidentPage(*one_page(results, limit, lambda model: from_model(IncidentSummary, model)))
 
     def store_closure_token(self, incident_id: str, token: str) -> bool:
         return conditionally(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -13,7 +13,7 @@ from shared.dal.mapping import from_model, stored, to_model, update_actions
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.responders import ResponderModel
 from shared.errors import Conflict
-from shared.logic.ports import RESPONDER, Responder
+from shared.logic.ports import RESPONDER, Contact, Responder
 
 _WHERE = "where the responder is: only in the geo index, whose item goes by TTL at the lapse (privacy)"
 _BOARD = "the credits leaderboard's opt-in, read and written by shared/dal/credits.py only"
@@ -97,3 +97,14 @@ class DynamoResponders:
             actions=[ResponderModel.push_endpoint_arn.set(endpoint_arn)],
             condition=ResponderModel.responder_id.exists(),
         )
+
+
+class DynamoContacts:
+    """Whom to reach: responders' names and phones, read by key (BatchGetItem, 100 keys a request)."""
+
+    def contacts(self, responder_ids: Sequence[str]) -> dict[str, Contact]:
+        unique = list(dict.fromkeys(responder_ids))
+        return {
+            m.responder_id: Contact(m.name, m.phone)
+            for m in ResponderModel.batch_get(unique, attributes_to_get=["responder_id", "name", "phone"])
+        }

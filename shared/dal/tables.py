@@ -18,6 +18,7 @@ from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
 from shared.dal.models.teaching import TEACHING_MODELS
+from shared.dal.models.teams import TeamModel
 
 TTL_ATTRIBUTES: dict[type[Model], str] = {
     GeoIndexModel: "expires_at",
@@ -49,4 +50,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RescueSummaryModel,
     DistrictModel,
     DebriefModel,
+    TeamModel,
 )

@@ -22,6 +22,7 @@ from typing import Protocol
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.identity import Caller
 from shared.logic.concurrency import each
+from shared.logic.ports import Contact
 from shared.logic.rescue.notices import NoticesPending, deliver
 from shared.logic.rescue.policy import Policy, epoch, incident_or_404
 from shared.logic.rescue.ports import (
@@ -139,12 +140,6 @@ class Answers:
 class CallPage:
     items: list[Debrief]
     next_token: str | None
-
-
-@dataclass(frozen=True)
-class Contact:
-    name: str
-    phone: str
 
 
 class DebriefStore(NoticeLeases, LapsedNotices, Protocol):

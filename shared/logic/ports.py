@@ -64,6 +64,14 @@ class Aed:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Whom to reach: a responder's name and phone (read by key)."""
+
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
 class Hit:
     entity_id: str
     lat: float
@@ -123,6 +131,13 @@ class GeoIndex(Protocol):
     ) -> None: ...
     def remove(self, kind: str, entity_id: str) -> None: ...
     def nearby(self, kind: str, lat: float, lng: float, radius_m: float, now_epoch: int) -> list[Hit]: ...
+    def positions(
+        self, kind: str, entity_ids: Collection[str], lat: float, lng: float, now_epoch: int
+    ) -> list[Hit]:
+        """These things where the index holds them (read by key, none lapsed at ``now_epoch``), each
+        with its distance from (lat, lng); unknown ids are left out."""
+        ...
+
     def in_box(
         self, kind: str, min_lng: float, min_lat: float, max_lng: float, max_lat: float
     ) -> list[Hit]: ...

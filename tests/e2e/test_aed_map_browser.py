@@ -2,7 +2,8 @@
 GET /v1/aeds answers for its view, marked by their state now; a card in words; "near me" by the browser's
 position or a typed place lists the same 3 AEDs GET /v1/aeds/nearby does, with walking time; a fault
 report needs a sign-in and reaches the AED's manager; on GCJ-02 tiles every AED is drawn where the tiles
-put it (300-600 m from its WGS-84 position in Hangzhou)."""
+put it (300-600 m from its WGS-84 position in Hangzhou). The demo's E-station (救护E站) has its own pin
+above the AEDs and a card saying whether it is staffed now; nobody on its staff is named on the page."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from local_runtime.seed import DEMO_POINTS
+from local_runtime.seed import DEMO_ESTATION, DEMO_POINTS
 from tests.e2e.conftest import Watched, screenshot, token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 IN77 = DEMO_POINTS["in77"]
+SHANGCHENG = DEMO_POINTS["shangcheng"]
+ZONE = ZoneInfo("Asia/Shanghai")
 BLANK_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
@@ -50,6 +53,20 @@ def features(base_url: str, box: list[float]) -> dict[str, dict[str, Any]]:
     answer = requests.get(f"{base_url}/v1/aeds", params={"bbox": ",".join(str(v) for v in box)}, timeout=30)
     answer.raise_for_status()
     return {f["properties"]["aed_id"]: f for f in answer.json()["features"]}
+
+
+def estations(base_url: str, box: list[float]) -> dict[str, dict[str, Any]]:
+    answer = requests.get(
+        f"{base_url}/v1/estations", params={"bbox": ",".join(str(v) for v in box)}, timeout=30
+    )
+    answer.raise_for_status()
+    return {f["properties"]["team_id"]: f for f in answer.json()["features"]}
+
+
+def count_line(aeds: int, stations: int, lang: str = "zh") -> str:
+    if lang == "zh":
+        return f"视野内 {aeds} 台AED" + (f" · {stations} 个救护E站" if stations else "")
+    return f"{aeds} AEDs in view" + (f" · E-stations: {stations}" if stations else "")
 
 
 def open_card(watched: Watched, aed_id: str) -> None:
@@ -103,9 +120,12 @@ def test_a_wide_view_is_clustered(open_page: Any, web_platform: str) -> None:
     clusters = watched.page.locator(".marker-cluster").count()
     pins = watched.page.locator(".leaflet-marker-icon .aed-pin").count()
     assert clusters > 0 and pins + clusters < len(expected), (clusters, pins, len(expected))
+    stations = estations(web_platform, box)  # the demo's E-station by 上城区's centre is in this view
+    assert len(stations) == 1, stations
+    expect(watched.page.get_by_test_id("count")).to_have_text(count_line(len(expected), 1))
     watched.page.get_by_role("button", name="English").click()
     expect(watched.page.get_by_test_id("near-me")).to_have_text("AEDs near me")
-    expect(watched.page.get_by_test_id("count")).to_have_text(f"{len(expected)} AEDs in view")
+    expect(watched.page.get_by_test_id("count")).to_have_text(count_line(len(expected), 1, "en"))
 
 
 def test_an_aed_card_says_its_state_and_hours_in_words(open_page: Any, web_platform: str) -> None:
@@ -239,6 +259,75 @@ def test_on_gcj02_tiles_each_aed_is_drawn_where_the_tiles_put_it(
         assert not problems, problems
     finally:
         context.close()
+
+
+def test_the_demo_e_station_has_its_own_pin_and_a_card_that_names_no_staff(
+    open_page: Any, web_platform: str
+) -> None:
+    watched = open_page("/map/")
+    box = move(watched, SHANGCHENG[0], SHANGCHENG[1], 16)
+    stations = estations(web_platform, box)
+    assert len(stations) == 1, f"the demo has one E-station by 上城区's centre: {stations}"
+    [(team_id, feature)] = stations.items()
+    p = feature["properties"]
+    assert p["name"] == DEMO_ESTATION["name"]
+    page = watched.page
+    assert page.evaluate("() => window.rescueNearbyMap.shownStationIds()") == [team_id]
+    aeds = features(web_platform, box)
+    assert p["aed_id"] in aeds, "its AED is on the map too"
+    expect(page.get_by_test_id("count")).to_have_text(count_line(len(aeds), 1))
+    # Its own pin, in its own pane above the AEDs' (never among their pins or clusters), where it stands.
+    pin = page.locator(".leaflet-estations-pane .leaflet-marker-icon .estation-pin")
+    expect(pin).to_have_count(1)
+    assert page.locator(".leaflet-marker-pane .estation-pin").count() == 0
+    panes = page.evaluate(
+        "() => ['estations', 'marker'].map((n) =>"
+        " Number(getComputedStyle(document.querySelector(`.leaflet-${n}-pane`)).zIndex))"
+    )
+    assert panes[0] > panes[1], panes
+    lng, lat = feature["geometry"]["coordinates"]
+    drawn = page.evaluate("(id) => window.rescueNearbyMap.stationLatLng(id)", team_id)
+    assert metres((drawn["lat"], drawn["lng"]), (lat, lng)) < 0.5
+    # A person's click on the pin opens its card: what it is, where, its hours in words, staffed now or not.
+    pin.click()
+    card = page.locator(f".estation-card[data-team-id='{team_id}']")
+    expect(card.locator("h3")).to_have_text(p["name"])
+    expect(card.get_by_test_id("estation-organisation")).to_have_text(p["organisation"])
+    expect(card.get_by_test_id("estation-address")).to_have_text(p["address"])
+    assert p["opening_hours"] == "Mo-Su 08:00-20:00"
+    expect(card.get_by_test_id("estation-hours")).to_have_text("周一至周日 08:00–20:00")
+    state = card.get_by_test_id("estation-state")
+    change = datetime.fromisoformat(p["next_change_at"]).astimezone(ZONE)
+    if p["open_now"]:
+        expect(state).to_contain_text("有人值守 · ")
+        assert state.inner_text().endswith(f"{change:%H:%M} 结束值守"), state.inner_text()
+    else:
+        expect(state).to_contain_text("此刻无人值守 · ")
+        assert state.inner_text().endswith(f"{change:%H:%M} 开始值守"), state.inner_text()
+    # The AED it keeps (24/7 at a pharmacy): its state now, and a way to its own card.
+    expect(card.get_by_test_id("estation-aed")).to_contain_text("站内配有AED · 开放中")
+    # Nobody on its staff is named on the page (the API's member list is for its leader and admins).
+    admin = token(web_platform, "admin-map", ["admin"])
+    team = requests.get(
+        f"{web_platform}/v1/teams/{team_id}", headers={"Authorization": f"Bearer {admin}"}, timeout=30
+    ).json()
+    assert len(team["members"]) >= 2, team
+    html = page.content()
+    for member in team["members"]:
+        assert member["responder_id"] not in html and member["name"] not in html, member
+    assert "演示志愿者" not in html
+    # In English too, the card relabelled in place.
+    page.get_by_role("button", name="English").click()
+    expect(card.get_by_test_id("estation-state")).to_contain_text(
+        "Staffed now · until " if p["open_now"] else "Not staffed now · staffed from "
+    )
+    expect(card.get_by_test_id("estation-hours")).to_have_text("Mon–Sun 08:00–20:00")
+    expect(page.get_by_test_id("count")).to_have_text(count_line(len(aeds), 1, "en"))
+    # "Show this AED" opens that AED's own card.
+    card.get_by_test_id("estation-show-aed").click()
+    expect(page.locator(f".aed-card[data-aed-id='{p['aed_id']}'] h3")).to_have_text(
+        aeds[p["aed_id"]]["properties"]["name"]
+    )
 
 
 def test_the_map_on_a_phone(open_page: Any, web_platform: str) -> None:

@@ -64,6 +64,7 @@ def test_anonymous_routes_written_out() -> None:
     assert anonymous == {
         "GET /v1/health",
         "GET /v1/aeds",
+        "GET /v1/estations",
         "GET /v1/aeds/nearby",
         "POST /v1/sos",
         "GET /v1/certificates/{certificate_no}",

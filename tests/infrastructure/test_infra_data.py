@@ -31,6 +31,7 @@ from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
+from shared.dal.models.teams import TeamModel
 from shared.dal.tables import ALL_MODELS, TTL_ATTRIBUTES
 from shared.geo.cover import INDEX_LEVELS, POLAR_LEVEL
 from tests.infrastructure.conftest import Synthesized
@@ -121,6 +122,7 @@ def test_one_table_per_model(synthesized: Synthesized) -> None:
         RescueSummaryModel: "RescueSummariesTable",  # the cockpit's: docs/cockpit.md
         DistrictModel: "DistrictsTable",
         DebriefModel: "DebriefsTable",  # the debriefs after rescues: docs/volunteers.md
+        TeamModel: "TeamsTable",  # rescue teams and E-stations: docs/volunteers.md
     }
     keys = {
         model: {

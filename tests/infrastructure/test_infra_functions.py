@@ -33,6 +33,7 @@ from shared.dal.models.dispatch import DeliveryModel, DispatchCentreModel
 from shared.dal.models.geo_index import GeoIndexModel
 from shared.dal.models.rescue import AlertModel, CreditModel, EventModel, IncidentModel, SosKeyModel
 from shared.dal.models.responders import ResponderModel
+from shared.dal.models.teams import TeamModel
 from shared.routes import EVENT_FUNCTIONS, FUNCTIONS, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS
 from tests.infrastructure.conftest import PUSH_FCM_ARN, TEST_CONTEXT, Synthesized
 from tests.infrastructure.test_infra_compliance import BUCKET_DEPLOYMENT
@@ -205,6 +206,15 @@ EXPECTED_ACCESS: dict[str, dict[Any, set[str]]] = {
         CertificateModel: READ,
         IncidentModel: READ,
     },
+    # Teams and E-stations: the teams and their circles in the geo index; members and the E-station's AED
+    # read by key; the members' alerts by team (the alerts' by-team index) for the leader.
+    "teams": {
+        TeamModel: READ_WRITE,
+        GeoIndexModel: READ_WRITE,
+        ResponderModel: READ,
+        AedModel: READ,
+        AlertModel: READ,
+    },
 }
 # Beyond tables: SMS/push on "*", the dispatch-centre topic, and the rescue state machine.
 DIRECT_PUBLISH = {
@@ -275,6 +285,8 @@ WITH_INDEXES = {
     IncidentModel,
     CreditModel,  # by month: the leaderboard
     DebriefModel,  # the call-back list
+    AlertModel,  # by team: a team leader's view of the members' responses
+    TeamModel,  # by kind: the admins' lists of teams and of E-stations
     ExamScoreModel,
     CertificateModel,
     teaching.TrainingSessionModel,

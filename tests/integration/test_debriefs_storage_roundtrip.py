@@ -9,8 +9,8 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.dal.debriefs import DynamoDebriefContacts, DynamoDebriefs
-from shared.dal.responders import DynamoResponders
+from shared.dal.debriefs import DynamoDebriefs
+from shared.dal.responders import DynamoContacts, DynamoResponders
 from shared.logic.debriefs import DEBRIEF, Contact, Debrief
 from shared.logic.ports import Responder
 from tests.integration.test_storage_roundtrip import INSTANTS, INTS, KEY, ROUNDTRIP, entities, fresh
@@ -107,5 +107,5 @@ def test_whom_to_call_is_read_from_the_responders_record(aws, responder):
         responder, responder_id=fresh(), presence_lat=None, presence_lng=None, presence_indexed_until=None
     )
     people.create(responder)
-    found = DynamoDebriefContacts().contacts([responder.responder_id, responder.responder_id, fresh()])
+    found = DynamoContacts().contacts([responder.responder_id, responder.responder_id, fresh()])
     assert found == {responder.responder_id: Contact(responder.name, responder.phone)}

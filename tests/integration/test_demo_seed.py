@@ -1,19 +1,23 @@
 """The seeded demo finds a newcomer an AED at any hour. Every place the README's curls, the `make run`
 banner and `make demo` search from has AEDs open 24/7 within 1 km; checked at night, when the seeded metro
-stations, malls and offices are closed (a clean clone's suite once failed at 05:28 for lack of them)."""
+stations, malls and offices are closed (a clean clone's suite once failed at 05:28 for lack of them).
+It has one demo E-station (救护E站) by 上城区's centre, on the public map, keeping one of those AEDs."""
 
 from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import time_machine
 
 from local_runtime import demo
-from local_runtime.seed import DEMO_POINTS, ROUND_THE_CLOCK, seed, seed_past
+from local_runtime.seed import DEMO_ESTATION, DEMO_POINTS, ROUND_THE_CLOCK, seed, seed_past
+from shared import wiring
 from shared.geo.distance import haversine_m
+from shared.logic import teams
 
 ROOT = Path(__file__).resolve().parents[2]
 RADIUS_M = 1000  # the README's curl and the demo's AED slot
@@ -75,6 +79,50 @@ def test_the_readme_curl_and_the_demo_find_open_aeds_at_night(api):
             assert reply.status == 200, reply.body
             open_24h = [i for i in reply.body["items"] if "24h" in i["name"]]
             assert len(open_24h) >= 2, f"{name} at {night}: {reply.body['items']}"
+
+
+def test_the_seed_makes_one_e_station_by_shangcheng_keeping_a_24_7_aed(api):
+    """Found as the public map finds it (GET /v1/estations, anonymous) round the shangcheng point; its AED
+    is in the registry where the station is; its staff are on-duty demo volunteers; `make demo`'s SOS by
+    in77 lies outside its 300 m, so it alerts none of them as the station's."""
+    with time_machine.travel("2026-12-09T10:00:00+08:00", tick=True):  # a weekday morning: staffed
+        demo_data = seed()
+    admin = {"sub": "demo-admin", "roles": ("admin",)}
+    listed = api("GET", "/v1/teams", query={"kind": "estation"}, **admin)
+    assert listed.status == 200, listed.body
+    assert [t["team_id"] for t in listed.body["items"]] == [demo_data.estation_id], listed.body
+    station = listed.body["items"][0]
+    assert "演示" in station["name"] and "Demo" in station["name"], station
+    assert "演示" in station["address"] and "demo" in station["address"], station
+    on_duty = {rid for rid, _, _ in demo_data.on_duty}
+    members = [m["responder_id"] for m in station["members"]]
+    assert 2 <= len(members) <= 4 and set(members) <= on_duty and station["leader_id"] in members, station
+
+    lat, lng = DEMO_POINTS["shangcheng"]
+    box = ",".join(str(round(v, 6)) for v in (lng - 0.01, lat - 0.01, lng + 0.01, lat + 0.01))
+    found = api("GET", "/v1/estations", query={"bbox": box, "at": "2026-12-09T10:00:00+08:00"})
+    assert found.status == 200, found.body
+    assert len(found.body["features"]) == 1, f"one E-station round shangcheng: {found.body}"
+    [feature] = found.body["features"]
+    props = feature["properties"]
+    assert props["team_id"] == demo_data.estation_id
+    assert props["name"] == DEMO_ESTATION["name"] and props["open_now"] is True, props
+    assert not {"members", "member_ids", "leader_id"} & set(props), "the public map never names staff"
+    s_lng, s_lat = feature["geometry"]["coordinates"]
+    assert haversine_m(lat, lng, s_lat, s_lng) < 500
+
+    aed = api("GET", f"/v1/aeds/{props['aed_id']}", sub="demo-viewer")
+    assert aed.status == 200, aed.body
+    assert aed.body["opening_hours"] == "24/7" and aed.body["status"] == "ok", aed.body
+    assert haversine_m(aed.body["lat"], aed.body["lng"], s_lat, s_lng) < 1, (aed.body, feature)
+    assert haversine_m(demo.LAT, demo.LNG, s_lat, s_lng) > station["radius_m"] + 500
+    # While it is staffed, an SOS at the station alerts those of its staff within its 300 m; `make demo`'s
+    # by in77 alerts none of them as the station's.
+    staffed = datetime.fromisoformat("2026-12-09T10:01:00+08:00")
+    at_station = teams.on_duty_members(wiring.geo_index(), s_lat, s_lng, staffed, "Asia/Shanghai")
+    assert at_station and {h.attributes[teams.TEAM_ATTRIBUTE] for h in at_station} == {props["team_id"]}
+    assert {h.entity_id for h in at_station} <= set(members)
+    assert teams.on_duty_members(wiring.geo_index(), demo.LAT, demo.LNG, staffed, "Asia/Shanghai") == []
 
 
 MID_MONTH = "2026-12-16T10:00:00+08:00"  # the week of rescue history lies within the month

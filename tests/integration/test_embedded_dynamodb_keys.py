@@ -30,9 +30,9 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import dynamo_to_dict
 
 from local_runtime import dynamodb_keys
+from tests.integration.moto_twins import moto_as_it_was
 
 REF = "-ref"
-patched: dict[tuple[type, str], Any] = {}  # what install() put in place of moto's own
 STRINGS = ("a", "ab", "abc", "abd", "b", "ba", "bz", "c", "é", "éa", "z", "zz")
 NUMBERS = (
     Decimal("-3"),
@@ -107,19 +107,9 @@ def _create(client: Any, name: str, spec: dict[str, Any]) -> None:
     client.create_table(**args)
 
 
-@contextlib.contextmanager
-def _moto() -> Iterator[None]:
+def _moto() -> contextlib.AbstractContextManager[None]:
     """moto as it was before the patch: its own Query, writes and transactions (for the twins)."""
-    for cls, name, original in dynamodb_keys.PATCHED:
-        if original is None:
-            delattr(cls, name)
-        else:
-            setattr(cls, name, original)
-    try:
-        yield
-    finally:
-        for cls, name, _ in dynamodb_keys.PATCHED:
-            setattr(cls, name, patched[cls, name])
+    return moto_as_it_was(dynamodb_keys.PATCHED)
 
 
 def _answer(call: Any, **kwargs: Any) -> Any:
@@ -417,7 +407,6 @@ def _assert_in_step(table: Table) -> None:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[World]:
     dynamodb_keys.install()
-    patched.update({(cls, name): cls.__dict__[name] for cls, name, _ in dynamodb_keys.PATCHED})
     candidates = dynamodb_keys.candidates
     with mock_aws():
         client = boto3.client("dynamodb", region_name="cn-north-1")

@@ -155,6 +155,21 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/v1/debriefs"): Rule(200, _only("admin")),
     ("POST", "/v1/debriefs/{incident_id}/{responder_id}/call-done"): Rule(200, _only("admin")),
+    # Teams and E-stations: admins make, list and delete them; the leader and the members see their team
+    # (others: 404, as a team that does not exist); the leader changes members and hours and reads the
+    # team's responses, a member does neither.
+    ("POST", "/v1/teams"): Rule(201, _only("admin")),
+    ("GET", "/v1/teams"): Rule(200, _only("admin")),
+    ("GET", "/v1/teams/{team_id}"): Rule(
+        200, SIGNED_IN, ADMIN_ALL, {"leader": OK, "member": OK}, 404, private=True
+    ),
+    ("PATCH", "/v1/teams/{team_id}"): Rule(
+        200, SIGNED_IN, ADMIN_ALL, {"leader": OK, "member": 404}, 404, private=True
+    ),
+    ("DELETE", "/v1/teams/{team_id}"): Rule(204, _only("admin")),
+    ("GET", "/v1/teams/{team_id}/responses"): Rule(
+        200, SIGNED_IN, ADMIN_ALL, {"leader": OK, "member": 404}, 404, private=True
+    ),
     # The 120 link: only an admin registers a dispatch centre (its calls are signed, not by role).
     ("PUT", "/v1/dispatch/centres/{centre_id}"): Rule(200, _only("admin")),
     # ... and lists what was sent to it, and replays one (the webhooks' log names no person).
@@ -865,6 +880,66 @@ def _(w: World, c: Case) -> Call:
     incident_id = _closed_incident(w, Case(None, "accepted", asker))
     w.ok("PUT", f"/v1/incidents/{incident_id}/debrief", DEBRIEF, sub=asker)
     return Call(f"/v1/debriefs/{incident_id}/{asker}/call-done", {})
+
+
+def _team(w: World) -> tuple[str, str, str]:
+    """A team made by an admin: its id, its leader and a member (responders the platform made)."""
+    leader, member = w.responder(), w.responder()
+    body = {
+        "kind": "team",
+        "name": "西湖区救护队",
+        "organisation": "杭州市红十字会",
+        "leader_id": leader,
+        "member_ids": [member],
+        "opening_hours": "24/7",
+        "lat": HERE[0],
+        "lng": HERE[1],
+        "radius_m": 1000.0,
+    }
+    return str(w.ok("POST", "/v1/teams", body, **ADMIN)["team_id"]), leader, member
+
+
+def _team_call(w: World, c: Case, suffix: str = "", body: Any = None) -> Call:
+    team_id, leader, member = _team(w)
+    return Call(
+        f"/v1/teams/{team_id}{suffix}",
+        body,
+        sub={"leader": leader, "member": member}.get(c.relation or ""),
+        missing=f"/v1/teams/{new_id()}{suffix}",
+    )
+
+
+@probe("POST", "/v1/teams")
+def _(w: World, c: Case) -> Call:
+    leader = w.responder()
+    body = {"kind": "team", "name": "队", "organisation": "红会", "leader_id": leader,
+            "opening_hours": "24/7", "lat": HERE[0], "lng": HERE[1], "radius_m": 500.0}  # fmt: skip
+    return Call("/v1/teams", body)
+
+
+@probe("GET", "/v1/teams")
+def _(w: World, c: Case) -> Call:
+    return Call("/v1/teams", query={"kind": "team", "limit": 5})
+
+
+@probe("GET", "/v1/teams/{team_id}")
+def _(w: World, c: Case) -> Call:
+    return _team_call(w, c)
+
+
+@probe("PATCH", "/v1/teams/{team_id}")
+def _(w: World, c: Case) -> Call:
+    return _team_call(w, c, body={"opening_hours": "Mo-Su 08:00-20:00"})
+
+
+@probe("DELETE", "/v1/teams/{team_id}")
+def _(w: World, c: Case) -> Call:
+    return Call(f"/v1/teams/{_team(w)[0]}")
+
+
+@probe("GET", "/v1/teams/{team_id}/responses")
+def _(w: World, c: Case) -> Call:
+    return _team_call(w, c, "/responses")
 
 
 # --- the tests -------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ CAPABILITIES = (
     "cockpit",
     "credits",  # the credits ledger's views: the opt-in leaderboard (the ledger itself is written by rescue)
     "debriefs",  # the debrief after a rescue: invitations, answers, the admins' call-back list
+    "teams",  # rescue teams and E-stations: on duty together for an area and hours
 )
 # What several capabilities share, per layer: mechanisms, not capabilities.
 SHARED = {

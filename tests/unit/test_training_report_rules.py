@@ -141,3 +141,16 @@ def test_expiry_windows_are_30_and_60_days_from_today_inclusive():
         cert("7", today + timedelta(days=3), revoked=True),
     ]
     assert expiring_counts(certs, today) == {30: 2, 60: 4}
+
+
+def test_a_period_outside_the_years_any_record_can_have_is_refused_not_a_server_error():
+    import pytest
+
+    from shared.errors import ValidationFailed
+    from shared.logic.cockpit.training import period
+
+    with pytest.raises(ValidationFailed, match="from, to"):
+        period(date(1, 1, 1), date(1, 12, 31))  # found by the fuzzer: a 500 (OverflowError in UTC)
+    with pytest.raises(ValidationFailed, match="from, to"):
+        period(date(9999, 1, 1), date(9999, 12, 31))
+    assert period(date(2026, 1, 1), date(2026, 12, 31)) == (date(2026, 1, 1), date(2026, 12, 31))

@@ -1,7 +1,10 @@
 // AED一张图, the public AED map: every AED in view from GET /v1/aeds (clustered at low zoom), marked by
 // its state now (usable and open / closed now / out of service), a card with its placement, floor and
 // hours in words; "near me" lists the 3 nearest usable AEDs (GET /v1/aeds/nearby) with walking time;
-// a fault report from the card (sign-in required, as the API says).
+// a fault report from the card (sign-in required, as the API says). E-stations (救护E站: a site with an
+// AED and trained staff, GET /v1/estations) in their own layer above the AEDs, never clustered with them: a
+// card with their address, hours in words, whether they are staffed now and the AED they keep (never who
+// their staff are: the API does not say).
 /* global L */
 import { api, currentSession, esc, explain, frame, loadConfig, localTime, showError, t } from "./core.js";
 import { BaseMap } from "./basemap.js";
@@ -18,6 +21,11 @@ const base = new BaseMap(document.getElementById("map"), config);
 const cluster = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50, disableClusteringAtZoom: 17 });
 base.map.addLayer(cluster);
 const markers = new Map(); // aed_id → marker, for what is in view now
+// E-stations: their own pane, over the AEDs' pins (markerPane 600) and under the cards (popupPane 700).
+base.map.createPane("estations").style.zIndex = 640;
+const stationLayer = L.layerGroup().addTo(base.map);
+const stations = new Map(); // team_id → marker, for what is in view now
+let shownStationIds = [];
 let shownIds = [];
 let loadedBox = null;
 let here = null;
@@ -55,22 +63,37 @@ async function load() {
     cluster.clearLayers();
     markers.clear();
     shownIds = [];
+    stationLayer.clearLayers();
+    stations.clear();
+    shownStationIds = [];
     loadedBox = view;
     count.textContent = t("map.zoom_in");
     document.body.dataset.loaded = view.join(",");
     return;
   }
   try {
-    const answers = await Promise.all(
-      parts.map((b) => api(`/v1/aeds?bbox=${b.join(",")}`, { anonymous: true })),
-    );
+    // The E-stations for the same boxes, at the same time; if only they fail, the AEDs are drawn all the
+    // same (the page says what went wrong).
+    const [answers, stationAnswers] = await Promise.all([
+      Promise.all(parts.map((b) => api(`/v1/aeds?bbox=${b.join(",")}`, { anonymous: true }))),
+      Promise.all(parts.map((b) => api(`/v1/estations?bbox=${b.join(",")}`, { anonymous: true }))).catch(
+        (error) => ({ error }),
+      ),
+    ]);
     if (mine !== sequence) return; // the view moved on while this was loading
     const features = new Map();
     for (const answer of answers) for (const f of answer.features) features.set(f.properties.aed_id, f);
     draw([...features.values()]);
+    if (!stationAnswers.error) {
+      const found = new Map();
+      for (const answer of stationAnswers) for (const f of answer.features) found.set(f.properties.team_id, f);
+      drawStations([...found.values()]);
+    }
     loadedBox = view;
-    count.textContent = t("map.count", { count: features.size });
-    showError("");
+    count.textContent = shownStationIds.length
+      ? t("map.count_with_estations", { count: features.size, stations: shownStationIds.length })
+      : t("map.count", { count: features.size });
+    showError(stationAnswers.error ? explain(stationAnswers.error) : "");
   } catch (error) {
     if (mine === sequence) showError(explain(error));
   } finally {
@@ -137,6 +160,92 @@ function card(feature) {
     <p class="hint" data-testid="report-done"></p>`;
   div.querySelector("[data-action=report]").addEventListener("click", () => report(feature, div));
   return div;
+}
+
+// -- E-stations in view ----------------------------------------------------------------------------------
+function stationIcon() {
+  // A badge just over its site, its tail's tip on the top of the pin of the AED it keeps (which stands at
+  // the same place: both stay visible and clickable).
+  return L.divIcon({
+    className: "",
+    html: `<div class="estation-pin"><span class="cross" aria-hidden="true">✚</span>${esc(t("map.estation.pin"))}</div>`,
+    iconSize: [48, 24],
+    iconAnchor: [24, 40],
+    popupAnchor: [0, -39],
+  });
+}
+
+function drawStations(features) {
+  // As draw(): unchanged markers stay, so an open card stays open when the view reloads.
+  const fresh = new Map(features.map((f) => [f.properties.team_id, f]));
+  for (const [id, marker] of stations) {
+    const next = fresh.get(id);
+    if (!next || JSON.stringify(next) !== JSON.stringify(marker.feature)) {
+      stationLayer.removeLayer(marker);
+      stations.delete(id);
+    }
+  }
+  for (const [id, feature] of fresh) {
+    if (stations.has(id)) continue;
+    const [lng, lat] = feature.geometry.coordinates;
+    const p = feature.properties;
+    const marker = L.marker(base.toMap(lat, lng), {
+      icon: stationIcon(),
+      title: p.name,
+      keyboard: true,
+      pane: "estations",
+    });
+    marker.feature = feature;
+    marker.bindPopup(() => stationCard(marker.feature), { maxWidth: 300, className: "aed-popup estation-popup" });
+    stations.set(id, marker);
+    stationLayer.addLayer(marker);
+  }
+  shownStationIds = [...stations.keys()].sort();
+}
+
+function staffedLine(p) {
+  const state = p.open_now ? "open" : "closed";
+  const when = p.next_change_at ? localTime(p.next_change_at, config.time_zone, true) : "";
+  const change = when
+    ? ` · ${esc(t(p.open_now ? "map.estation.until" : "map.estation.from", { when }))}`
+    : "";
+  return `<span class="state ${state}">${esc(t(`map.estation.${state}`))}</span>${change}`;
+}
+
+function stationAedLine(p) {
+  const aed = markers.get(p.aed_id)?.feature.properties;
+  const state = aed ? ` · <span class="state ${aed.state}">${esc(t(`map.state.${aed.state}`))}</span>` : "";
+  const show = aed
+    ? ` <button type="button" class="link-button" data-action="show-aed" data-testid="estation-show-aed">${esc(t("map.estation.show_aed"))}</button>`
+    : "";
+  return `${esc(t("map.estation.keeps_aed"))}${state}${show}`;
+}
+
+function stationCard(feature) {
+  const p = feature.properties;
+  const div = document.createElement("div");
+  div.className = "aed-card estation-card";
+  div.dataset.teamId = p.team_id;
+  div.innerHTML = `
+    <p class="kind">${esc(t("map.estation.kind"))}</p>
+    <h3>${esc(p.name)}</h3>
+    <p data-testid="estation-state">${staffedLine(p)}</p>
+    <dl>
+      <dt>${esc(t("map.estation.organisation"))}</dt><dd data-testid="estation-organisation">${esc(p.organisation)}</dd>
+      <dt>${esc(t("map.estation.address"))}</dt><dd data-testid="estation-address">${esc(p.address)}</dd>
+      <dt>${esc(t("map.estation.hours"))}</dt><dd data-testid="estation-hours">${esc(hoursInWords(p.opening_hours))}</dd>
+      <dt>AED</dt><dd data-testid="estation-aed">${stationAedLine(p)}</dd>
+    </dl>
+    <p class="hint">${esc(t("map.estation.about"))}</p>`;
+  div.querySelector("[data-action=show-aed]")?.addEventListener("click", () => showStationAed(p.aed_id));
+  return div;
+}
+
+function showStationAed(aedId) {
+  const marker = markers.get(aedId);
+  if (!marker) return;
+  base.map.closePopup();
+  cluster.zoomToShowLayer(marker, () => marker.openPopup());
 }
 
 // -- a fault report (signed in) -------------------------------------------------------------------------
@@ -276,16 +385,22 @@ document.querySelector("[data-testid=find]").addEventListener("submit", (event) 
 
 function relabel() {
   for (const marker of markers.values()) if (marker.isPopupOpen()) marker.setPopupContent(card(marker.feature));
+  for (const marker of stations.values()) {
+    marker.setIcon(stationIcon()); // its badge is in words
+    if (marker.isPopupOpen()) marker.setPopupContent(stationCard(marker.feature));
+  }
 }
 
 // For the browser tests and for people debugging in devtools: what the map shows now.
 window.rescueNearbyMap = {
   map: base.map,
   shownAedIds: () => shownIds,
+  shownStationIds: () => shownStationIds,
   loadedBox: () => loadedBox,
   viewBox: () => base.viewBox(),
   toMap: (lat, lng) => base.toMap(lat, lng),
   markerLatLng: (id) => markers.get(id)?.getLatLng(),
+  stationLatLng: (id) => stations.get(id)?.getLatLng(),
 };
 let timer = null;
 base.map.on("moveend", () => {

@@ -120,6 +120,23 @@ class SosKeyModel(Model):
     expires_at = NumberAttribute()  # TTL: each kind's own (a day for keys; the window for counts)
 
 
+# What a team's leader sees of a member's alert (GET /v1/teams/{team_id}/responses), copied into the
+# by-team index so that a page is one Query: shared.logic.teams.Response has exactly these and the keys.
+TEAM_RESPONSE_ATTRIBUTES = ("state", "wave", "distance_m", "role", "aed_id", "answered_at")
+
+
+class AlertsByTeamIndex(GlobalSecondaryIndex["AlertModel"]):
+    """A team's members' alerts, newest first: its leader's view. Sparse: only a member alerted as one
+    (wave 1, the team's area and hours holding the incident) carries ``team_id``."""
+
+    class Meta:
+        index_name = "by-team"
+        projection = IncludeProjection(list(TEAM_RESPONSE_ATTRIBUTES))
+
+    team_id = UnicodeAttribute(hash_key=True)
+    alerted_at = UTCDateTimeAttribute(range_key=True)  # pynamodb's UTC format sorts as text
+
+
 class AlertModel(Model):
     """One responder alerted to one incident (the key makes "never alerted twice" a condition)."""
 
@@ -149,6 +166,8 @@ class AlertModel(Model):
     notice = UnicodeAttribute(null=True)  # alert, stand_down
     notice_lease_until = NumberAttribute(null=True)
     notices_sent = NumberAttribute(default=0)
+    team_id = UnicodeAttribute(null=True)  # alerted as a member of this team (shared/logic/teams.py)
+    by_team = AlertsByTeamIndex()
     # TTL: set when the rescue finishes, to its closure + the retention (the responder's phone and where
     # they were go with it; docs/privacy.md).
     expires_at = NumberAttribute(null=True)

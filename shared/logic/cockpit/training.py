@@ -104,7 +104,14 @@ class SessionRecords:
     evaluations: list[Evaluation]
 
 
+# Days a report may cover: a local day at either end of datetime's range overflows when it is turned into
+# UTC instants (the fuzzer found from=0001-01-01), and no training record lies outside these.
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def period(first: date, last: date) -> tuple[date, date]:
+    if first < EARLIEST or last > LATEST:
+        raise ValidationFailed(f"from, to: days from {EARLIEST} to {LATEST}")
     if first > last:
         raise ValidationFailed("from: must not be after to")
     if (last - first).days + 1 > MAX_DAYS:

@@ -32,6 +32,7 @@ from shared.logic.rescue.ports import (
     Workflow,
 )
 from shared.logic.rescue.waves import write_alerts
+from shared.logic.teams import on_duty_members
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,10 @@ def raise_sos(
     ``merge_window_s``): a second caller for the same patient alerts nobody again.
 
     Critical path, in sequential round trips: [store incident ∥ find responders ∥ find AEDs ∥ find
-    open incidents near] → [write alerts ∥ start the workflow ∥ index the incident] → [publish
-    alerts]. The workflow's first state re-delivers anything this request could not (a crash, an SNS
-    failure), so the SOS never depends on this Lambda finishing.
+    open incidents near ∥ find teams' areas, then (when one holds the SOS) their members' positions] →
+    [write alerts ∥ start the workflow ∥ index the incident] → [publish alerts]. The workflow's first
+    state re-delivers anything this request could not (a crash, an SNS failure), so the SOS never
+    depends on this Lambda finishing.
     """
     body_hash = hashed(json.dumps(request.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     key_hash = None
@@ -99,12 +101,14 @@ def raise_sos(
         source=request.source,
     )
     limits = source_limits(request.source_ip, request.device_id, policy, now)
-    stored, responders, aeds, near = together(
+    stored, responders, aeds, near, found = together(
         lambda: _store(store, incident, key_hash, body_hash, limits, now),
         lambda: geo.nearby(RESPONDER, request.lat, request.lng, policy.wave1_radius_m, epoch(now)),
         lambda: geo.nearby(AED_USABLE, request.lat, request.lng, policy.aed_radius_m, epoch(now)),
         lambda: geo.nearby(INCIDENT, request.lat, request.lng, policy.merge_radius_m, epoch(now)),
+        lambda: _team_members(geo, request.lat, request.lng, now, policy),
     )
+    members = [] if isinstance(found, Exception) else found
     if stored is not None:  # a retry with the same key: the first request did (some of) the work
         if stored.merged_into:
             joined = store.get(stored.merged_into) or stored
@@ -112,13 +116,17 @@ def raise_sos(
         alerted = 0
         if stored.status == "dispatching":  # the first may have failed half-way: finish its work
             alerted = _wave1(
-                store, geo, notifier, workflow, stored, responders, aeds, policy, now, resume=True
+                store, geo, notifier, workflow, stored, responders, members, aeds, policy, now, resume=True
             )
+            _raise_if_failed(found)
         return SosAnswer(stored.incident_id, stored.status, alerted=alerted, replayed=True)
     joined = _join(store, incident, near, request, now)
     if joined is not None:
         return SosAnswer(incident_id=joined.incident_id, status=joined.status, alerted=0, merged=True)
-    alerted = _wave1(store, geo, notifier, workflow, incident, responders, aeds, policy, now, resume=False)
+    alerted = _wave1(
+        store, geo, notifier, workflow, incident, responders, members, aeds, policy, now, resume=False
+    )
+    _raise_if_failed(found)
     return SosAnswer(incident_id=incident.incident_id, status=incident.status, alerted=alerted)
 
 
@@ -142,19 +150,25 @@ def raise_dispatched(
     indexed for the merge window all the same, so a bystander's SOS for the same patient joins it. Its
     alerts pass the responders' hourly and daily caps, as every incident with a creator does
     (shared/logic/rescue/limits.py), and count towards them."""
-    stored, responders, aeds = together(
+    stored, responders, aeds, found = together(
         lambda: _store(store, incident, None, "", [], now, keys, reused),
         lambda: geo.nearby(RESPONDER, incident.lat, incident.lng, policy.wave1_radius_m, epoch(now)),
         lambda: geo.nearby(AED_USABLE, incident.lat, incident.lng, policy.aed_radius_m, epoch(now)),
+        lambda: _team_members(geo, incident.lat, incident.lng, now, policy),
     )
+    members = [] if isinstance(found, Exception) else found
     if stored is not None:  # raised before (a retry, or the same CAD number again)
         alerted = 0
         if stored.status == "dispatching":  # the first may have failed half-way: finish its work
             alerted = _wave1(
-                store, geo, notifier, workflow, stored, responders, aeds, policy, now, resume=True
+                store, geo, notifier, workflow, stored, responders, members, aeds, policy, now, resume=True
             )
+            _raise_if_failed(found)
         return SosAnswer(stored.incident_id, stored.status, alerted=alerted, replayed=True)
-    alerted = _wave1(store, geo, notifier, workflow, incident, responders, aeds, policy, now, resume=False)
+    alerted = _wave1(
+        store, geo, notifier, workflow, incident, responders, members, aeds, policy, now, resume=False
+    )
+    _raise_if_failed(found)
     return SosAnswer(incident_id=incident.incident_id, status=incident.status, alerted=alerted)
 
 
@@ -165,6 +179,7 @@ def _wave1(
     workflow: Workflow,
     incident: Incident,
     responders: list[Any],
+    members: list[Any],
     aeds: list[Any],
     policy: Policy,
     now: datetime,
@@ -175,8 +190,14 @@ def _wave1(
     how many were published. Alerts are published even when a call beside them failed (the error is
     raised after: the app retries with its key). ``resume``: a retry finishing what its first request
     left (each step is idempotent: nobody alerted twice, one execution, AED options set once), and
-    publishing what it left pending."""
+    publishing what it left pending.
+
+    Wave 1 is the ``wave1_size`` nearest, and beside them every on-duty member of a team or E-station
+    whose area and hours hold the incident (``members``: shared/logic/teams.py), whatever the cut; a
+    member among the nearest is alerted once, as a member (the alert carries the team)."""
     already = {a.responder_id for a in store.alerts(incident.incident_id)} if resume else set()
+    team_members = {h.entity_id for h in members}
+    nearest = [h for h in responders if h.entity_id not in team_members]
     options_unset = incident.aed_options is None  # else the first request set them: a runner may hold one
     if options_unset:
         incident.aed_options = aed_options(aeds, now, policy.time_zone)
@@ -186,17 +207,18 @@ def _wave1(
         if options_unset:
             store.set_aed_options(incident.incident_id, incident.aed_options or [], incident.slots_aed)
 
-    written, *others = settled(
+    written, written_members, *others = settled(
         lambda: write_alerts(
             store,
             incident,
-            responders,
+            nearest,
             already,
-            policy.wave1_size - len(already),
+            policy.wave1_size - len(already - team_members),
             wave=1,
             now=now,
             policy=policy,
         ),
+        lambda: write_alerts(store, incident, members, already, len(members), wave=1, now=now, policy=policy),
         lambda: workflow.start(incident.incident_id, workflow_input(incident.incident_id, policy)),
         # Accepts can only follow the alerts published in the next round, so the AED slot is in place.
         set_options,
@@ -209,7 +231,7 @@ def _wave1(
             epoch(incident.created_at) + policy.merge_window_s,
         ),
     )
-    fresh = [] if isinstance(written, BaseException) else written
+    fresh = [a for part in (written, written_members) if not isinstance(part, BaseException) for a in part]
     known = len(already) + len(fresh)
     failed, _ = settled(
         lambda: deliver(store, notifier, incident, fresh, "alert"),
@@ -222,10 +244,25 @@ def _wave1(
     published = len(fresh) - failed
     if resume:
         published += deliver_pending(store, notifier, incident, policy, now)
-    for failure in (written, *others):
+    for failure in (written, written_members, *others):
         if isinstance(failure, BaseException):
             raise failure
     return published
+
+
+def _team_members(geo: GeoIndex, lat: float, lng: float, now: datetime, policy: Policy) -> Any:
+    """The team members wave 1 alerts beside the nearest (shared/logic/teams.py), or the error that kept
+    them from being found: the nearest are alerted all the same, and the error is raised after them (the
+    app retries with its key, and that retry alerts the members)."""
+    try:
+        return on_duty_members(geo, lat, lng, now, policy.time_zone)
+    except Exception as error:
+        return error
+
+
+def _raise_if_failed(found: Any) -> None:
+    if isinstance(found, Exception):
+        raise found
 
 
 def _join(

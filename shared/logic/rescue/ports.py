@@ -91,6 +91,7 @@ class Alert:
     stood_down_at: datetime | None = None
     notice: str | None = None
     notice_lease_until: int | None = None
+    team_id: str | None = None  # alerted as a member of this team or E-station (shared/logic/teams.py)
 
 
 @dataclass(frozen=True)

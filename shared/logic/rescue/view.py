@@ -43,6 +43,7 @@ def view_incident(store: ViewStore, caller: Caller, incident_id: str) -> dict[st
                 "role": a.role,
                 "distance_m": a.distance_m,
                 "aed_id": a.aed_id,
+                "team_id": a.team_id,
             }
             for a in visible
         ],

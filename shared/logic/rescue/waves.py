@@ -28,6 +28,7 @@ from shared.logic.rescue.ports import (
     Notifier,
     WaveStore,
 )
+from shared.logic.teams import TEAM_ATTRIBUTE
 
 
 def new_alerts(
@@ -54,6 +55,7 @@ def new_alerts(
             alerted_at=now,
             phone=h.attributes.get("phone"),
             push_endpoint_arn=h.attributes.get("push_endpoint_arn"),
+            team_id=h.attributes.get(TEAM_ATTRIBUTE),
             notice="alert",
             notice_lease_until=lease,
         )
