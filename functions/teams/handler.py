@@ -3,6 +3,7 @@ team's responses; the public map reads the E-stations (docs/volunteers.md "Teams
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -29,6 +30,7 @@ from shared.errors import ValidationFailed
 from shared.geo.datum import to_wgs84
 from shared.logic import teams as logic
 from shared.logic.hours import is_open
+from shared.logic.ports import Contact
 
 app = create_app()
 config = settings()
@@ -37,8 +39,9 @@ TeamId = Annotated[str, Path(min_length=1, max_length=128)]
 TokenQ = Annotated[str | None, Query(max_length=1000, description="from the previous page")]
 
 
-def _out(team: logic.Team, now: datetime) -> TeamOut:
-    names = wiring.contacts().contacts(team.member_ids)
+def _out(team: logic.Team, now: datetime, names: Mapping[str, Contact] | None = None) -> TeamOut:
+    """``names``: the members' contacts when the caller read them for a whole page (one BatchGetItem)."""
+    names = wiring.contacts().contacts(team.member_ids) if names is None else names
     return TeamOut(
         team_id=team.team_id,
         kind=team.kind,  # type: ignore[arg-type]
@@ -89,7 +92,8 @@ def list_teams(
 ) -> TeamList:
     now = datetime.now(UTC)
     page = wiring.teams().list(kind, limit, next_token)
-    return TeamList(items=[_out(t, now) for t in page.items], next_token=page.next_token)
+    names = wiring.contacts().contacts([m for t in page.items for m in t.member_ids])
+    return TeamList(items=[_out(t, now, names) for t in page.items], next_token=page.next_token)
 
 
 @app.get("/v1/teams/<team_id>", responses=ERROR_RESPONSES)
